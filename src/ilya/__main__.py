@@ -1,0 +1,3 @@
+from ilya.cli import main
+
+raise SystemExit(main())
