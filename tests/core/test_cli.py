@@ -1,0 +1,89 @@
+"""The CLI as a user meets it: one line on bad input, never a traceback, JSON on request."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ilya import cli
+from ilya.core import Run, RunConfig
+
+
+def ilya(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "ilya", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def _one_line_error(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("ilya: error: ")
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def test_unknown_run(tmp_path: Path) -> None:
+    line = _one_line_error(ilya("plot", "toy/nope", "--runs-dir", str(tmp_path)))
+    assert "unknown run 'toy/nope'" in line
+
+
+def test_bad_flag_value(tmp_path: Path) -> None:
+    line = _one_line_error(ilya("plot", "x", "--x", "sideways", "--runs-dir", str(tmp_path)))
+    assert "--x" in line
+
+
+def test_bad_flag_type_and_unknown_flag(tmp_path: Path) -> None:
+    line = _one_line_error(ilya("runs", "--runs-dir", str(tmp_path), "--bogus"))
+    assert "--bogus" in line
+
+
+def test_unknown_command_and_system() -> None:
+    assert "unknown command 'frobnicate'" in _one_line_error(ilya("frobnicate"))
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    proc = ilya("--debug", "plot", "toy/nope", "--runs-dir", str(tmp_path))
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_help_shows_defaults() -> None:
+    proc = ilya("report", "--help")
+    assert proc.returncode == 0
+    assert "runs_dir" in proc.stdout.replace("-", "_") and "default: runs" in proc.stdout
+    top = ilya("--help")
+    assert top.returncode == 0 and "metamath" in top.stdout and "report" in top.stdout
+
+
+@dataclass
+class _Cfg(RunConfig):
+    lr: float = 0.1
+    """learning rate"""
+
+
+def test_runs_json_is_one_object_and_plot_report_end_to_end(tmp_path: Path) -> None:
+    run = Run.open("toy", _Cfg(run="a", runs_dir=tmp_path))
+    for s in range(3):
+        run.log(s, **{"train/loss": 1.0 / (s + 1)})
+    run.finish(plot=False)
+    proc = ilya("runs", "--json", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 0
+    data = json.loads(proc.stdout)  # exactly one JSON document on stdout
+    assert data["runs"][0] | {"wall_s": 0} == {"system": "toy", "name": "a", "status": "finished",
+                                                "steps": 2, "wall_s": 0, "plots": 0}
+    proc = ilya("plot", "toy/a", "--runs-dir", str(tmp_path))
+    assert proc.returncode == 0 and (tmp_path / "toy/a/plots/loss.png").exists()
+    out = tmp_path / "r.html"
+    assert ilya("report", "--runs-dir", str(tmp_path), "--out", str(out)).returncode == 0
+    assert "plots/loss.png" in out.read_text()
+
+
+def test_main_in_process_returns_exit_code(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["runs", "--runs-dir", str(tmp_path)]) == 0
+    assert "no runs" in capsys.readouterr().out
+    assert cli.main(["plot", "nope", "--runs-dir", str(tmp_path)]) == 2
