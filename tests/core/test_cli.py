@@ -87,3 +87,31 @@ def test_main_in_process_returns_exit_code(capsys: pytest.CaptureFixture[str], t
     assert cli.main(["runs", "--runs-dir", str(tmp_path)]) == 0
     assert "no runs" in capsys.readouterr().out
     assert cli.main(["plot", "nope", "--runs-dir", str(tmp_path)]) == 2
+
+
+def test_demo_runs_every_system_step_then_writes_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import types
+
+    calls: list[str] = []
+
+    def fake_demo(runs_dir: Path) -> None:
+        calls.append(str(runs_dir))
+        run = Run.open("fake", _Cfg(run="demo", runs_dir=runs_dir))
+        run.log(0, loss=1.0)
+        run.finish()
+
+    fake = types.ModuleType("ilya_fake_cli")
+    fake.COMMANDS = {}
+    fake.demo = fake_demo
+    monkeypatch.setitem(sys.modules, "ilya_fake_cli", fake)
+    monkeypatch.setattr(cli, "GROUPS", {"fake": ("ilya_fake_cli", "a fake system"),
+                                        "absent": ("ilya_absent_system.cli", "not built")})
+    assert cli.main(["demo", "--runs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert calls == [str(tmp_path)]
+    assert "=== ilya fake" in out and "absent" not in out
+    report = tmp_path / "report.html"
+    assert f"Report: {report.resolve()}" in out
+    assert 'id="fake-demo"' in report.read_text()
+    assert cli.main(["demo", "--only", "nosuch", "--runs-dir", str(tmp_path)]) == 2
