@@ -27,9 +27,11 @@ stamp=.venv/.ilya-setup-stamp
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c "import ilya" 2>/dev/null; then
   echo "setup: installing ilya into .venv (first run takes a few minutes)"
-  .venv/bin/python -m pip install -q --upgrade pip
+  # pip's notes about this machine's local package mirror are noise: keep errors, drop those.
+  pipq() { .venv/bin/python -m pip install -q "$@" 2>&1 | { grep -v "is ignored: it is neither" || true; }; }
+  pipq --upgrade pip
   # The CPU build of torch first, so nothing later pulls a multi-GB CUDA build.
-  .venv/bin/python -m pip install -q "torch==2.13.0"
-  .venv/bin/python -m pip install -q -e ".[all,dev,bench]"
+  pipq "torch==2.13.0"
+  pipq -e ".[all,dev,bench]"
   echo "$want" > "$stamp"
 fi
