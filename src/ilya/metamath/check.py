@@ -1,0 +1,42 @@
+"""Verifying a file end to end, with the compiled core when it is built, else the Python reference."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from ilya.metamath.errors import MetamathError
+from ilya.metamath.verify import VerifyReport
+
+BACKENDS = ("auto", "fast", "python")
+
+
+def fast_available() -> bool:
+    """Whether the compiled core (``ilya.metamath._fast``, built by ``pip install``) imports."""
+    try:
+        from ilya.metamath import _fast  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def verify_file(path: str | Path, labels: list[str] | None = None, jobs: int = 1,
+                backend: str = "auto") -> VerifyReport:
+    """Parse and verify ``path``; raise `MetamathError` if it does not parse, report bad proofs."""
+    if backend not in BACKENDS:
+        raise MetamathError(f"--backend {backend}: expected one of {', '.join(BACKENDS)}")
+    if backend == "fast" and not fast_available():
+        raise MetamathError("--backend fast: the compiled core is not built (pip install -e . builds it)")
+    t0 = time.perf_counter()
+    if backend != "python" and fast_available():
+        from ilya.metamath.fastcheck import verify_file_fast
+
+        report = verify_file_fast(Path(path), labels=labels, jobs=jobs)
+    else:
+        from ilya.metamath.database import load
+
+        db = load(path)
+        report = db.verify_all(jobs=jobs, labels=labels)
+        report.backend = "python"
+    report.seconds = time.perf_counter() - t0
+    return report

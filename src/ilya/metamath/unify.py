@@ -1,0 +1,215 @@
+"""The prover's interface: match an assertion to a goal, apply it, and prove the syntax of a term.
+
+GPT-f (Polu & Sutskever 2020, section 3.2) proposes a label and a substitution for a goal; the kernel
+checks the proposal and returns the subgoals.  `unify` finds the substitution from the goal alone
+(variables that occur only in hypotheses stay open); `apply` checks everything a Metamath verifier would
+when the step is later used in a proof, so a refused step is never a proof that fails at the end.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ilya.metamath.errors import MetamathError
+from ilya.metamath.verify import substitute
+
+if TYPE_CHECKING:
+    from ilya.metamath.database import Database, Expr, Statement
+
+
+def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None) -> dict[str, Expr] | None:
+    """A substitution of ``assertion``'s variables making its conclusion equal to ``goal``, or None.
+
+    Each variable takes a non-empty run of symbols; repeated variables must agree.  With several
+    matches the first found (shortest leading terms) is returned.
+    """
+    pattern = assertion.expr
+    vs = set(assertion.vars) if variables is None else variables
+    n, m = len(goal), len(pattern)
+    if not goal or not pattern or goal[0] != pattern[0]:
+        return None
+    subst: dict[str, Expr] = {}
+
+    def go(i: int, j: int) -> bool:
+        while j < m and pattern[j] not in vs:
+            if i >= n or goal[i] != pattern[j]:
+                return False
+            i += 1
+            j += 1
+        if j == m:
+            return i == n
+        v = pattern[j]
+        bound = subst.get(v)
+        if bound is not None:
+            k = len(bound)
+            return goal[i:i + k] == bound and go(i + k, j + 1)
+        for end in range(i + 1, n - (m - j - 1) + 1):
+            subst[v] = goal[i:end]
+            if go(end, j + 1):
+                return True
+        subst.pop(v, None)
+        return False
+
+    return dict(subst) if go(0, 0) else None
+
+
+def _hyp_available(db: Database, label: str, before: Statement | None) -> bool:
+    s = db.labels[label]
+    return before is None or s.active_at(before.index) or s.label == before.label
+
+
+def apply(db: Database, goal: Expr, label: str, subst: dict[str, Expr], before: str | None = None,
+          hyps: list[Expr] | None = None) -> list[Expr]:
+    """The subgoals of proving ``goal`` by ``label`` under ``subst``, in ``label``'s hypothesis order.
+
+    A ``$f`` hypothesis gives a typed goal such as ``("wff", "ps")``; an ``$e`` one its substituted
+    expression.  Citing a hypothesis (a ``$e``/``$f`` in scope of ``before``, or an expression listed in
+    ``hyps``) closes the goal: ``[]``.  Raises `MetamathError` with the reason otherwise.
+    """
+    goal = tuple(goal)
+    thm = db[before] if before is not None else None
+    if label not in db.labels:
+        raise MetamathError(f"unknown label {label!r}")
+    s = db.labels[label]
+    if thm is not None and not s.active_at(thm.index):
+        raise MetamathError(f"label {label} not available before {thm.label}")
+    if s.kind in ("e", "f"):
+        if s.expr != goal and not (hyps and goal in [tuple(h) for h in hyps]):
+            raise MetamathError(f"conclusion does not match goal: hypothesis {label} is "
+                                f"'{' '.join(s.expr)}'")
+        return []
+    missing = [v for v in s.vars if v not in subst]
+    if missing:
+        raise MetamathError(f"substitution misses variables {' '.join(missing)} of {label}")
+    extra = [v for v in subst if v not in s.vars]
+    if extra:
+        raise MetamathError(f"substitution names {' '.join(extra)}, which are not variables of {label}")
+    sub = {v: tuple(t) for v, t in subst.items()}
+    floats = {db.labels[h].expr[1]: db.labels[h].expr[0] for h in s.hyps if db.labels[h].kind == "f"}
+    for v, t in sub.items():
+        if not t:
+            raise MetamathError(f"substitution type mismatch: {v} gets an empty term")
+        if not db.parses((floats[v], *t)):
+            raise MetamathError(f"substitution type mismatch: '{' '.join(t)}' is not a {floats[v]} "
+                                f"(for {v} of {label})")
+    if substitute(s.expr, sub) != goal:
+        raise MetamathError(f"conclusion does not match goal: {label} proves "
+                            f"'{' '.join(substitute(s.expr, sub))}'")
+    if thm is not None:
+        for x, y in s.dvs:
+            for a in (u for u in sub[x] if u in db.variables):
+                for b in (u for u in sub[y] if u in db.variables):
+                    if a == b or ((a, b) if a < b else (b, a)) not in thm.all_dvs:
+                        raise MetamathError(f"$d violation: {label} needs $d {x} {y}; {thm.label} has no "
+                                            f"$d {a} {b}" if a != b else
+                                            f"$d violation: {label} needs $d {x} {y} but both get {a}")
+    out: list[Expr] = []
+    for h in s.hyps:
+        hs = db.labels[h]
+        out.append((hs.expr[0], *sub[hs.expr[1]]) if hs.kind == "f" else substitute(hs.expr, sub))
+    return out
+
+
+# ---------------------------------------------------------------------------- syntax proofs
+class Grammar:
+    """The syntax axioms (``$a`` whose typecode is a ``$f`` typecode) as grammar rules of a packrat
+    parser: a typed term such as ``wff ( ph -> ps )`` parses into its RPN syntax proof."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        floats = [s for s in db.statements if s.kind == "f"]
+        self.var_type: dict[str, str] = {}
+        self.var_float: dict[str, str] = {}
+        for f in floats:  # the first $f of a variable (set.mm types each variable once, globally)
+            self.var_type.setdefault(f.expr[1], f.expr[0])
+            self.var_float.setdefault(f.expr[1], f.label)
+        self.types = set(self.var_type.values())
+        # rules: typecode -> first constant -> [(label, items)], and rules starting with a variable
+        self.by_first: dict[str, dict[str, list]] = {t: {} for t in self.types}
+        self.by_var: dict[str, list] = {t: [] for t in self.types}
+        for s in db.statements:
+            if s.kind != "a" or s.expr[0] not in self.types:
+                continue
+            if any(db.labels[h].kind == "e" for h in s.hyps):
+                continue
+            vt = {db.labels[h].expr[1]: db.labels[h].expr[0] for h in s.hyps}
+            items = tuple((x, vt.get(x)) for x in s.expr[1:])  # (symbol, its type if a variable)
+            rule = (s.label, items, s.hyps, {db.labels[h].expr[1]: i for i, h in enumerate(s.hyps)})
+            if not items:
+                continue
+            if items[0][1] is None:
+                self.by_first[s.expr[0]].setdefault(items[0][0], []).append(rule)
+            else:
+                self.by_var[s.expr[0]].append(rule)
+
+    def parse(self, expr: Expr) -> list[str] | None:
+        tc, toks = expr[0], expr[1:]
+        if tc not in self.types and tc == "|-" and "wff" in self.types:
+            tc = "wff"
+        if tc not in self.types:
+            return None
+        memo: dict[tuple[str, int], dict[int, tuple[str, ...]]] = {}
+        active: set[tuple[str, int]] = set()
+        n = len(toks)
+
+        def nt(t: str, i: int) -> dict[int, tuple[str, ...]]:
+            key = (t, i)
+            r = memo.get(key)
+            if r is not None:
+                return r
+            if key in active:  # left recursion: no progress
+                return {}
+            active.add(key)
+            res: dict[int, tuple[str, ...]] = {}
+            if i < n:
+                tok = toks[i]
+                if self.var_type.get(tok) == t and tok in self.db.variables:
+                    res[i + 1] = (self.var_float[tok],)
+                for rule in self.by_first[t].get(tok, ()):
+                    for end, proof in seq(rule, i):
+                        res.setdefault(end, proof)
+                for rule in self.by_var[t]:
+                    for end, proof in seq(rule, i):
+                        res.setdefault(end, proof)
+            active.discard(key)
+            memo[key] = res
+            return res
+
+        def seq(rule, i: int):
+            label, items, hyps, order = rule
+            partial = [(i, {})]
+            for sym, typ in items:
+                nxt = []
+                for pos, got in partial:
+                    if typ is None:
+                        if pos < n and toks[pos] == sym:
+                            nxt.append((pos + 1, got))
+                    else:
+                        for end, proof in nt(typ, pos).items():
+                            nxt.append((end, {**got, sym: proof}))
+                partial = nxt
+                if not partial:
+                    return []
+            out = []
+            for pos, got in partial:
+                proof: tuple[str, ...] = ()
+                for h in hyps:
+                    proof += got[self.db.labels[h].expr[1]]
+                out.append((pos, (*proof, label)))
+            return out
+
+        return list(nt(tc, 0).get(n, ())) or None
+
+
+def _grammar(db: Database) -> Grammar:
+    if db._syntax is None:
+        db._syntax = Grammar(db)
+    return db._syntax
+
+
+def syntax_proof(db: Database, expr: Expr) -> list[str]:
+    """The RPN proof of a typed term (``("wff", "(", "ph", "->", "ps", ")")``) from the syntax axioms."""
+    proof = _grammar(db).parse(tuple(expr))
+    if proof is None:
+        raise MetamathError(f"'{' '.join(expr)}' does not parse with the database's syntax axioms")
+    return proof

@@ -1,0 +1,91 @@
+"""The proof API on real databases: frames, proof trees, GPT-f steps, unify/apply, syntax proofs."""
+
+from __future__ import annotations
+
+import pytest
+
+from ilya.metamath import MetamathError, ProofNode, load, unify
+from ilya.metamath.database import DEFAULT_DIR
+
+DEMO0 = DEFAULT_DIR / "demo0.mm"
+ISET = DEFAULT_DIR / "iset.mm"
+
+
+@pytest.fixture(scope="module")
+def demo0():
+    return load(DEMO0)
+
+
+@pytest.fixture(scope="module")
+def iset():
+    return load(ISET)
+
+
+def test_frames_of_demo0(demo0):
+    th1 = demo0["th1"]
+    assert th1.kind == "p" and th1.expr == ("|-", "t", "=", "t")
+    assert th1.hyps == ("tt",) and th1.vars == ("t",)
+    mp = demo0["mp"]
+    assert mp.hyps == ("wp", "wq", "min", "maj")
+    assert mp.vars == ("P", "Q")
+    assert [s.index for s in demo0.statements] == list(range(len(demo0.statements)))
+    assert all(s.kind in "aefp" for s in demo0.statements)
+    with pytest.raises(MetamathError, match="unknown label"):
+        demo0["nope"]
+
+
+def test_proof_tree_and_steps(demo0):
+    proof = demo0.proof("th1")
+    assert proof[-3:] == ["a1", "mp", "mp"] and len(proof) == 34
+    tree = demo0.proof_tree("th1")
+    assert isinstance(tree, ProofNode) and tree.label == "mp" and tree.expr == ("|-", "t", "=", "t")
+    assert tree.size() == 34
+    assert demo0.prove_tree_to_proof(tree) == proof
+    steps = demo0.proof_steps("th1")
+    assert steps[0].label == "mp" and steps[0].goal == ("|-", "t", "=", "t")
+    assert steps[0].subst == {"P": ("(", "t", "+", "0", ")", "=", "t"), "Q": ("t", "=", "t")}
+    provable = demo0.proof_steps("th1", only_provable=True)
+    assert [s.label for s in provable] == ["mp", "a2", "mp", "a2", "a1"]
+
+
+def test_unify_and_apply_replay_every_step(iset):
+    for thm in ("id", "syl", "mp2", "pm2.43i"):
+        for step in iset.proof_steps(thm):
+            st = iset[step.label]
+            u = unify(step.goal, st)
+            assert u is not None
+            assert all(u[v] == step.subst[v] for v in u)
+            subgoals = iset.apply(step.goal, step.label, step.subst, before=thm)
+            assert len(subgoals) == len(st.hyps)
+
+
+def test_apply_refusals(iset):
+    goal = ("|-", "(", "ph", "->", "ph", ")")
+    with pytest.raises(MetamathError, match="not available before"):
+        iset.apply(goal, "id", {"ph": ("ph",)}, before="a1i")
+    with pytest.raises(MetamathError, match="type mismatch"):
+        iset.apply(goal, "ax-1", {"ph": ("ph",), "ps": ("x",)}, before="id")
+    with pytest.raises(MetamathError, match="does not match goal"):
+        iset.apply(goal, "ax-1", {"ph": ("ph",), "ps": ("ph",)}, before="id")
+
+
+def test_syntax_proof(iset):
+    proof = iset.syntax_proof(("wff", "(", "ph", "->", "(", "ps", "->", "ph", ")", ")"))
+    assert proof == ["wph", "wps", "wph", "wi", "wi"]
+    with pytest.raises(MetamathError, match="does not parse"):
+        iset.syntax_proof(("wff", "(", "ph", "->", ")"))
+
+
+def test_compress_round_trip(iset):
+    for thm in ("id", "syl", "mpbir", "pm2.43i"):
+        p = iset.proof(thm)
+        text = iset.compress(p, thm)
+        assert text.lstrip().startswith("(")
+        st = iset[thm]
+        old = st.proof_text
+        st.proof_text = tuple(text.split())
+        try:
+            assert iset.proof(thm) == p
+            assert iset.verify(thm) == []
+        finally:
+            st.proof_text = old
