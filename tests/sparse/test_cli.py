@@ -1,0 +1,93 @@
+"""The `ilya sparse` commands end to end on tiny models (real set.mm bytes, real Fashion-MNIST)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ilya.cli import main
+from ilya.core.plotting import png_text
+from ilya.core.runs import Run
+from ilya.sparse.data import FASHION_MNIST_DIR
+
+TINY = ["--block-size", "64", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--batch-size", "8",
+        "--warmup", "5", "--lr", "3e-3", "--eval-interval", "20", "--final-eval-tokens", "4000",
+        "--sample-tokens", "40", "--threads", "1"]
+
+
+def test_train_eval_sample_resume_on_setmm(tmp_path, capsys):
+    rd = str(tmp_path)
+    assert main(["sparse", "train", "--runs-dir", rd, "--run", "t", "--attn", "fixed", "--stride", "8",
+                 "--c", "2", "--max-iters", "40", *TINY]) == 0
+    run = Run.load("sparse/t", rd)
+    s = run.read_summary()
+    assert s["iters"] == 40 and s["attn"] == "fixed" and s["stride"] == 8
+    _, valid = run.series("valid/bpb")
+    assert valid[-1] < valid[0] < 8.5 and s["valid_bpb"] < 6.5     # it learns (uniform is 8 bits)
+    assert (run.path / "sample.txt").stat().st_size == 40
+    names = {p.name for p in run.plots()}
+    assert {"bpb.png", "attention_patterns.png"} <= names
+    assert png_text(run.plots_dir / "bpb.png")["ilya:curves"] == "2"        # train and valid
+    capsys.readouterr()
+
+    assert main(["sparse", "eval", "t", "--runs-dir", rd, "--split", "test", "--max-tokens", "3000",
+                 "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["tokens"] == 3000 and res["exact"] is False and 0 < res["bits_per_byte"] < 8
+    assert res["step"] == 40
+
+    assert main(["sparse", "sample", "t", "--runs-dir", rd, "--length", "30", "--prompt", "|- ( ph ->",
+                 "--temperature", "0"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("|- ( ph ->") and len(out.encode()) >= 30
+
+    # resuming with a larger budget continues from step 40 (same config except max_iters is refused)
+    assert main(["sparse", "train", "--runs-dir", rd, "--run", "t", "--attn", "fixed", "--stride", "8",
+                 "--c", "2", "--max-iters", "40", *TINY]) == 0
+    assert Run.load("sparse/t", rd).read_summary()["iters"] == 40
+    assert main(["sparse", "train", "--runs-dir", rd, "--run", "t", "--attn", "dense", "--max-iters", "40",
+                 *TINY]) == 2
+    assert "exists with another config" in capsys.readouterr().err
+
+
+def test_bad_input_is_one_line_errors(tmp_path, capsys):
+    assert main(["sparse", "eval", "nope", "--runs-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ilya: error:") and err.count("\n") == 1
+    assert main(["sparse", "train", "--runs-dir", str(tmp_path), "--n-embd", "30", "--n-head", "4",
+                 "--max-iters", "1"]) == 2
+    assert "divisible" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian dataset-fashion-mnist not installed")
+def test_fashion_mnist_training_and_sample_grid(tmp_path, capsys):
+    rd = str(tmp_path)
+    assert main(["sparse", "train", "--runs-dir", rd, "--run", "img", "--data", "fashion-mnist",
+                 "--attn", "strided", "--stride", "28", "--n-layer", "1", "--n-head", "2", "--n-embd", "32",
+                 "--batch-size", "4", "--max-iters", "15", "--eval-interval", "5", "--eval-batches", "1",
+                 "--final-eval-tokens", "1568", "--threads", "1", "--lr", "5e-3", "--warmup", "2"]) == 0
+    run = Run.load("sparse/img", rd)
+    s = run.read_summary()
+    assert s["block_size"] == 784 and s["model"]["pos_emb"] == "factorized"
+    assert s["valid_tokens"] == 1568 and s["valid_bpd"] < 7.5
+    assert png_text(run.plots_dir / "samples.png")["ilya:curves"] == "16"
+    capsys.readouterr()
+    assert main(["sparse", "sample", "img", "--runs-dir", rd, "--n", "2"]) == 0
+    assert capsys.readouterr().out.strip().endswith("samples.png")
+
+
+def test_patterns_figure(tmp_path, capsys):
+    out = tmp_path / "fig3.png"
+    assert main(["sparse", "patterns", "--out", str(out), "--l", "6", "--c", "2"]) == 0
+    assert png_text(out)["ilya:curves"] == "3"
+
+
+@pytest.mark.slow
+def test_demo_runs_on_real_data(tmp_path, capsys):
+    from ilya.sparse.cli import demo
+
+    demo(tmp_path)
+    run = Run.load("sparse/demo-setmm-strided", tmp_path)
+    assert run.read_summary()["valid_bpb"] < 4.0
+    assert "bits/byte" in capsys.readouterr().out
