@@ -270,6 +270,8 @@ class _Parser:
                 i += 1
             if kw not in KEYWORDS:
                 src.fail(i, f"unknown keyword {kw!r}")
+            if label is None and kw in _LABELLED:
+                src.fail(i, f"{kw} statement without a label")
             if kw == "${":
                 self.new_scope()
                 i += 1
@@ -378,6 +380,8 @@ class _Parser:
         for j, s in enumerate(body):
             if s not in self.active_vars:
                 src.fail(i + 1 + j, f"$d symbol {s!r} is not an active variable")
+        if len(body) < 2:
+            src.fail(i, "a $d statement needs at least two variables")
         if len(set(body)) != len(body):
             src.fail(i, "a variable appears twice in one $d statement")
         vs = [self.db.variables[s] for s in body]
