@@ -1,0 +1,122 @@
+"""`ilya metarl compare`: every algorithm over several seeds, then the paper's return-vs-steps figure.
+
+Each (algorithm, seed) is an ordinary training run, ``<name>-<algo>-s<seed>``, so an interrupted
+comparison resumes where it stopped and finished runs are not trained again.  The comparison itself is
+a run too (``runs/metarl/<name>``): its summary holds the table, its plots the figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ilya.core.errors import IlyaError
+from ilya.core.runs import Run
+from ilya.metarl.config import ALGOS, CompareConfig, TrainConfig
+from ilya.metarl.plots import LABELS, compare_figure
+
+
+def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
+    name = cfg.run or f"compare-{cfg.env}"
+    return [TrainConfig(run=f"{name}-{algo}-s{seed}", fresh=cfg.fresh, seed=seed, runs_dir=cfg.runs_dir,
+                        algo=algo, env=cfg.env, env_steps=cfg.env_steps, krazy=cfg.krazy, maze=cfg.maze,
+                        train_worlds=cfg.train_worlds, test_worlds=cfg.test_worlds, eval_every=cfg.eval_every,
+                        workers=cfg.workers, address=cfg.address, quiet=False)
+            for algo in cfg.algos for seed in cfg.seeds]
+
+
+def _train_one(tcfg: TrainConfig) -> dict[str, Any]:
+    import torch
+
+    from ilya.metarl.train import train
+
+    torch.set_num_threads(1)
+    return train(tcfg)
+
+
+def _stats(xs: list[float]) -> dict[str, float]:
+    a = np.asarray(xs, float)
+    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+            "se": float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0}
+
+
+def compare(cfg: CompareConfig) -> dict[str, Any]:
+    bad = [a for a in cfg.algos if a not in ALGOS]
+    if bad or not cfg.algos:
+        raise IlyaError(f"--algos {' '.join(bad) or '(none)'}: expected some of {', '.join(ALGOS)}")
+    if not cfg.seeds:
+        raise IlyaError("--seeds: give at least one seed")
+    from ilya.metarl.train import check_config
+
+    children = child_configs(cfg)
+    for c in children[:1]:
+        check_config(c)
+    name = cfg.run or f"compare-{cfg.env}"
+    # the number of parallel jobs does not change the results: leave it out of the resumable config
+    config = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if f.name != "jobs"}
+    with Run.open("metarl", config, name=name, seed=False) as run:
+        jobs = cfg.jobs or min(len(children), os.cpu_count() or 1)
+        if jobs <= 1:
+            summaries = [_train_one(c) for c in children]
+        else:
+            with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+                summaries = list(pool.map(_train_one, children))
+        table: dict[str, Any] = {}
+        for algo in cfg.algos:
+            rows = [s for s in summaries if s["algo"] == algo]
+            table[algo] = {"test_return": _stats([s["test_return"] for s in rows]),
+                           "seeds": [s["seed"] for s in rows],
+                           "per_seed": [round(s["test_return"], 4) for s in rows],
+                           "env_steps": int(np.mean([s["env_steps"] for s in rows]))}
+        floor = summaries[0]["random_return"]
+        result = {"env": cfg.env, "env_steps_per_run": cfg.env_steps, "random_return": floor,
+                  "test_worlds": cfg.test_worlds, "algos": table,
+                  "runs": [str(Path(s["run"]).name) for s in summaries]}
+        run.summary(**result)
+        fig = draw_compare(run)
+        result["figure"] = str(fig)
+    return result
+
+
+def draw_compare(run: Run) -> Path:
+    """The comparison figure from the training runs a compare run names."""
+    summary = run.read_summary()
+    algos = run.config.get("algos", list(ALGOS))
+    curves: dict[str, list] = {a: [] for a in algos}
+    for child in summary.get("runs", []):
+        r = Run.load(run.path.parent / child)
+        algo = r.config.get("algo")
+        if algo in curves:
+            curves[algo].append(r.series("test/return"))
+    env = run.config.get("env", "")
+    steps = run.config.get("env_steps")
+    title = f"{env}: test return vs env steps ({len(run.config.get('seeds', []))} seeds, {steps} steps per run)"
+    return compare_figure(curves, summary.get("random_return"), run.plots_dir / "compare_return.png", title)
+
+
+def format_table(result: dict[str, Any]) -> str:
+    lines = [f"{'algorithm':<9} {'test return (mean ± std over seeds)':<36} per seed",
+             f"{'random':<9} {result['random_return']:+.3f}"]
+    for algo, row in result["algos"].items():
+        st = row["test_return"]
+        lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} ± {st['std']:.3f}{'':<22} "
+                     + " ".join(f"{x:+.3f}" for x in row["per_seed"]))
+    return "\n".join(lines)
+
+
+def as_train_config(config: dict[str, Any]) -> TrainConfig:
+    """Rebuild a run's TrainConfig from its config.json."""
+    from ilya.metarl.envs import KrazyConfig, MazeConfig
+
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    kw = {k: v for k, v in config.items() if k in names}
+    kw["krazy"] = KrazyConfig(**kw.get("krazy", {}))
+    kw["maze"] = MazeConfig(**kw.get("maze", {}))
+    kw["runs_dir"] = Path(kw.get("runs_dir", "runs"))
+    return TrainConfig(**kw)
