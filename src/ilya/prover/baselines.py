@@ -1,0 +1,104 @@
+"""Model-free policies: the frequency baseline (same search, no network) and an oracle for tests.
+
+`FrequencyPolicy` proposes, for a goal, the assertions whose conclusion unifies with it, most frequent
+in the train split's proofs first; variables the goal does not determine get the terms most often
+substituted for them in the train split.  Its log-probabilities are log relative frequencies, so the
+same best-first search runs on it: the baseline isolates what the language model adds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+from ilya.prover.dataset import TheoremRecord
+from ilya.prover.format import Expr, ProofStep
+from ilya.prover.search import Candidate
+
+
+class FrequencyPolicy:
+    """Steps by frequency in the train split (implements `ilya.prover.search.Policy`)."""
+
+    def __init__(self, db: Any, records: list[TheoremRecord], max_tries: int = 400,
+                 terms_per_var: int = 3) -> None:
+        from ilya.metamath import unify
+
+        self._unify = unify
+        self.db, self.max_tries, self.terms_per_var = db, max_tries, terms_per_var
+        freq: Counter = Counter()
+        terms: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for rec in records:
+            for _, step in rec.steps:
+                freq[step.label] += 1
+                for v, t in step.subst:
+                    terms[(step.label, v)][t] += 1
+        total = sum(freq.values()) or 1
+        self.logf = {lab: math.log(n / total) for lab, n in freq.items()}
+        self.terms = {k: [(t, math.log(n / sum(c.values()))) for t, n in c.most_common(terms_per_var)]
+                      for k, c in terms.items()}
+        # index assertions by (typecode, first symbol of the conclusion or None when it is a variable)
+        self.by_head: dict[tuple[str, str | None], list[str]] = defaultdict(list)
+        for lab in sorted(freq, key=lambda x: -freq[x]):
+            if lab not in db:
+                continue
+            st = db[lab]
+            head = st.expr[1] if len(st.expr) > 1 and not db.is_var(st.expr[1]) else None
+            self.by_head[(st.expr[0], head)].append(lab)
+
+    def _candidates(self, goal: Expr, theorem: str, e: int) -> list[Candidate]:
+        db = self.db
+        limit = db[theorem].index if theorem in db else math.inf
+        labels = self.by_head.get((goal[0], goal[1] if len(goal) > 1 else None), []) + \
+            self.by_head.get((goal[0], None), [])
+        labels.sort(key=lambda x: -self.logf[x])
+        out: list[Candidate] = []
+        tries = 0
+        for lab in labels:
+            st = db[lab]
+            if st.index >= limit:
+                continue
+            tries += 1
+            if tries > self.max_tries or len(out) >= e:
+                break
+            u = self._unify(tuple(goal), st)
+            if u is None:
+                continue
+            free = [v for v in st.vars if v not in u]
+            options: list[tuple[dict[str, Expr], float]] = [(dict(u), self.logf[lab])]
+            for v in free:
+                opts = self.terms.get((lab, v), [])
+                options = [({**s, v: t}, lp + tlp) for s, lp in options for t, tlp in opts]
+            for s, lp in sorted(options, key=lambda x: -x[1]):
+                out.append((ProofStep.make(lab, {v: s[v] for v in st.vars if v in s}), lp))
+        out.sort(key=lambda c: -c[1])
+        return out[:e]
+
+    def propose(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
+        return [self._candidates(g, t, e) for g, t in zip(goals, theorems, strict=True)]
+
+    def value(self, goals: list[Expr]) -> list[float]:
+        raise NotImplementedError("the frequency baseline has no value function: use --priority logprob")
+
+
+class OraclePolicy:
+    """Knows the dataset's steps: proposes the right step (plus wrong ones) for goals it has seen."""
+
+    def __init__(self, records: list[TheoremRecord], distractors: list[ProofStep] | None = None) -> None:
+        self.known: dict[Expr, ProofStep] = {}
+        for rec in records:
+            for g, s in rec.steps:
+                self.known.setdefault(g, s)
+        self.distractors = distractors or []
+
+    def propose(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
+        out = []
+        for g in goals:
+            c: list[Candidate] = [(d, -0.1) for d in self.distractors]
+            if g in self.known:
+                c.append((self.known[g], -1.0))
+            out.append(c[:e])
+        return out
+
+    def value(self, goals: list[Expr]) -> list[float]:
+        return [0.0 if g in self.known else -5.0 for g in goals]

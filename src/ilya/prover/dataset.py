@@ -1,0 +1,224 @@
+"""The proof-step dataset (GPT-f paper §3.2): every step of every set.mm proof, split by theorem.
+
+`build_dataset` walks the ``$p`` theorems of a database, asks the kernel for each proof's GPT-f steps
+(``db.proof_steps``: one per ``|-`` node of the proof tree, pre-order, with the full substitution) and
+writes one JSON line per theorem to ``<out>/<split>.jsonl``::
+
+    {"label": "syl", "index": 57, "goal": "|- ( ph -> ch )", "hyps": ["|- ( ph -> ps )", ...],
+     "steps": [["|- ( ph -> ch )", "mpd {{ ph : ph }} ..."], ...], "setmm_steps": 5}
+
+Theorems are split by a hash of their label, so the split does not depend on the order of the file or
+on the machine, and every step of a theorem lands in the same split as the theorem (the paper's valid
+and test sets hold about 1,000 theorems each).  ``stats.json`` records the counts beside the paper's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ilya.core.errors import IlyaError
+from ilya.core.progress import progress
+from ilya.prover.format import Expr, ProofStep, example_text, goal_text, step_text
+
+SPLITS = ("train", "valid", "test")
+PAPER = {"theorems": 38_000, "proof_steps": 3_000_000, "valid_theorems": 1_000, "test_theorems": 1_000}
+
+
+def split_of(label: str, valid_fraction: float, test_fraction: float) -> str:
+    """Deterministic split of a theorem: a hash of its label, uniform in [0, 1)."""
+    u = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "big") / 2.0**64
+    if u < test_fraction:
+        return "test"
+    if u < test_fraction + valid_fraction:
+        return "valid"
+    return "train"
+
+
+def split_fractions(n_theorems: int, valid: int = 1000, test: int = 1000) -> tuple[float, float]:
+    """Fractions that give about ``valid``/``test`` theorems (at most 15% each on small databases)."""
+    n = max(n_theorems, 1)
+    return min(valid / n, 0.15), min(test / n, 0.15)
+
+
+@dataclass
+class TheoremRecord:
+    """One theorem of the dataset."""
+
+    label: str
+    index: int
+    goal: Expr
+    hyps: list[Expr]
+    steps: list[tuple[Expr, ProofStep]]
+    setmm_steps: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"label": self.label, "index": self.index, "goal": goal_text(self.goal),
+                "hyps": [goal_text(h) for h in self.hyps],
+                "steps": [[goal_text(g), step_text(s)] for g, s in self.steps],
+                "setmm_steps": self.setmm_steps}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TheoremRecord:
+        from ilya.prover.format import parse_step
+
+        steps = []
+        for g, s in d["steps"]:
+            st = parse_step(s)
+            assert st is not None, s
+            steps.append((tuple(g.split()), st))
+        return cls(d["label"], int(d["index"]), tuple(d["goal"].split()),
+                   [tuple(h.split()) for h in d["hyps"]], steps, int(d["setmm_steps"]))
+
+
+def theorem_record(db: Any, label: str) -> TheoremRecord:
+    """The GPT-f steps of one theorem's proof (uses the kernel's ``proof_steps``)."""
+    st = db[label]
+    hyps = [db[h].expr for h in st.hyps if db[h].kind == "e"]
+    steps = [(tuple(s.goal), ProofStep.make(s.label, {v: tuple(t) for v, t in s.subst.items()}))
+             for s in db.proof_steps(label, only_provable=True)]
+    return TheoremRecord(label, st.index, tuple(st.expr), hyps, steps, len(steps))
+
+
+def provable_theorems(db: Any) -> list[Any]:
+    """``$p`` statements with a complete proof, in database order."""
+    out = []
+    for st in db.statements:
+        if st.kind == "p":
+            out.append(st)
+    return out
+
+
+def build_dataset(db: Any, out: Path, valid: int = 1000, test: int = 1000, max_theorems: int | None = None,
+                  max_steps_per_theorem: int = 5000) -> dict[str, Any]:
+    """Write ``train/valid/test.jsonl`` and ``stats.json`` under ``out``; return the statistics.
+
+    Theorems whose proof is incomplete (``?``) are skipped; a proof with more than
+    ``max_steps_per_theorem`` expanded steps keeps only its first ones (marked ``truncated``, counted).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    theorems = provable_theorems(db)
+    if max_theorems:
+        theorems = theorems[:max_theorems]
+    fv, ft = split_fractions(len(theorems), valid, test)
+    stack = contextlib.ExitStack()
+    files = {s: stack.enter_context((out / f"{s}.jsonl.tmp").open("w", encoding="utf-8")) for s in SPLITS}
+    counts: Counter = Counter()
+    labels_used: Counter = Counter()
+    goal_syms = 0
+    t0 = time.time()
+    try:
+        for st in progress(theorems, desc="dataset"):
+            try:
+                rec = theorem_record(db, st.label)
+            except Exception as e:  # incomplete or unverifiable proof: skipped, counted
+                if type(e).__name__ not in ("MetamathError", "IlyaError", "ValueError", "KeyError"):
+                    raise
+                counts["skipped"] += 1
+                continue
+            split = split_of(st.label, fv, ft)
+            row_extra = {}
+            if len(rec.steps) > max_steps_per_theorem:  # kept (the theorem stays in its split), steps cut
+                counts["truncated"] += 1
+                rec.steps = rec.steps[:max_steps_per_theorem]
+                row_extra["truncated"] = True
+            files[split].write(json.dumps({**rec.to_json(), **row_extra}) + "\n")
+            counts[f"{split}_theorems"] += 1
+            counts[f"{split}_steps"] += len(rec.steps)
+            counts[f"{split}_unique_steps"] += len({(g, s) for g, s in rec.steps})
+            for g, s in rec.steps:
+                labels_used[s.label] += 1
+                goal_syms += len(g)
+    finally:
+        stack.close()
+    for s in SPLITS:
+        (out / f"{s}.jsonl.tmp").replace(out / f"{s}.jsonl")
+    n_th = sum(counts[f"{s}_theorems"] for s in SPLITS)
+    n_steps = sum(counts[f"{s}_steps"] for s in SPLITS)
+    stats = {
+        "database": str(getattr(db, "path", "")),
+        "theorems": n_th, "proof_steps": n_steps,
+        "unique_proof_steps": sum(counts[f"{s}_unique_steps"] for s in SPLITS),
+        **{f"{s}_{k}": counts[f"{s}_{k}"] for s in SPLITS for k in ("theorems", "steps")},
+        "skipped_theorems": counts["skipped"], "truncated_theorems": counts["truncated"],
+        "distinct_labels_used": len(labels_used),
+        "mean_goal_symbols": round(goal_syms / max(n_steps, 1), 1),
+        "mean_steps_per_theorem": round(n_steps / max(n_th, 1), 1),
+        "valid_fraction": fv, "test_fraction": ft, "seconds": round(time.time() - t0, 1),
+        "paper": PAPER,
+    }
+    (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    return stats
+
+
+def read_split(data: Path, split: str) -> Iterator[TheoremRecord]:
+    """Theorem records of one split (``<data>/<split>.jsonl``)."""
+    path = Path(data) / f"{split}.jsonl"
+    if not path.is_file():
+        raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            try:
+                yield TheoremRecord.from_json(json.loads(line))
+            except (json.JSONDecodeError, KeyError, AssertionError) as e:
+                raise IlyaError(f"not a dataset record ({e})", file=path, line=i) from None
+
+
+def sample_records(data: Path, split: str, max_steps: int, seed: int = 0) -> list[TheoremRecord]:
+    """Whole theorems of a split in a seeded random order, until about ``max_steps`` steps are taken.
+
+    Reads only the lines it keeps (the full train split of set.mm is ~450 MB of JSON).
+    """
+    import random
+
+    path = Path(data) / f"{split}.jsonl"
+    if not path.is_file():
+        raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
+    offsets = []
+    with open(path, "rb") as f:
+        pos = 0
+        for line in f:
+            offsets.append(pos)
+            pos += len(line)
+    order = list(range(len(offsets)))
+    random.Random(seed).shuffle(order)
+    out: list[TheoremRecord] = []
+    n = 0
+    with open(path, "rb") as f:
+        for i in order:
+            if n >= max_steps:
+                break
+            f.seek(offsets[i])
+            try:
+                rec = TheoremRecord.from_json(json.loads(f.readline()))
+            except (json.JSONDecodeError, KeyError, AssertionError) as e:
+                raise IlyaError(f"not a dataset record ({e})", file=path, line=i + 1) from None
+            out.append(rec)
+            n += len(rec.steps)
+    return out
+
+
+def examples(records: Iterator[TheoremRecord] | list[TheoremRecord], dedup: bool = True
+             ) -> Iterator[tuple[str, str]]:
+    """(prompt, completion) training pairs; identical steps within one theorem are kept once."""
+    for rec in records:
+        seen: set[tuple[Expr, ProofStep]] = set()
+        for g, s in rec.steps:
+            if dedup:
+                if (g, s) in seen:
+                    continue
+                seen.add((g, s))
+            yield example_text(g, s)
+
+
+def load_stats(data: Path) -> dict[str, Any]:
+    p = Path(data) / "stats.json"
+    return json.loads(p.read_text()) if p.is_file() else {}

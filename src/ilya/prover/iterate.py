@@ -1,0 +1,138 @@
+"""Expert iteration with a learned value (paper §4): search, learn from the outcomes, retrain, repeat.
+
+Each iteration: (1) the current model searches a set of train theorems (iteration 0 ranks goals by
+cumulative log-probability, later ones by the value it has learned); (2) the proofs it finds become new
+proof-step examples and every goal it expanded becomes a value target (PROVABLE if it lies on a found
+proof, UNPROVABLE if it was expanded and never proved); (3) the model is fine-tuned on the dataset plus
+these examples, and (4) evaluated on a fixed test subset.  ``iterations.jsonl`` and ``plots/iterations.png``
+hold the per-iteration figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ilya.core.runs import Run, RunConfig
+
+DEFAULT_DATA = Path("data/prover/set.mm")
+
+
+@dataclass
+class IterateConfig(RunConfig):
+    """Run the paper's value-function loop: search train theorems, add proofs and value targets, retrain."""
+
+    model: str = ""
+    """starting model: a prover train run name or a model folder"""
+    data: Path = DEFAULT_DATA
+    """dataset folder"""
+    db: Path | None = None
+    """Metamath database (default: the dataset's)"""
+    iterations: int = 2
+    """number of search -> retrain rounds"""
+    train_theorems: int = 64
+    """train theorems searched per iteration (a fixed hash-chosen subset)"""
+    test_theorems: int = 32
+    """test theorems evaluated after each iteration"""
+    e: int = 8
+    """candidate steps per expansion"""
+    d: int = 16
+    """expansions per theorem"""
+    time_limit: float = 20.0
+    """seconds per theorem"""
+    steps: int = 200
+    """fine-tuning steps per iteration"""
+    batch: int = 8
+    """searches in lockstep"""
+    value_fraction: float = 0.25
+    """share of each fine-tuning batch given to value targets"""
+    max_examples: int = 50_000
+    """dataset steps mixed into each fine-tuning"""
+    json: bool = False
+    """print the final figures as one JSON object"""
+
+
+def _proof_steps(tree: dict[str, Any]) -> list[dict[str, str]]:
+    out, stack = [], [tree]
+    while stack:
+        t = stack.pop()
+        if "step" in t:
+            out.append({"goal": t["goal"], "step": t["step"]})
+            stack.extend(t.get("children", []))
+    return out
+
+
+def iterate(cfg: IterateConfig) -> dict[str, Any]:
+    from ilya.core.errors import IlyaError
+    from ilya.prover.cli import _model_dir, pick_theorems
+    from ilya.prover.evaluate import load_database, make_policy, prove, split_labels
+    from ilya.prover.plots import iterate_figures
+    from ilya.prover.search import SearchConfig
+    from ilya.prover.train import TrainConfig, train
+
+    if not cfg.model:
+        raise IlyaError("--model is required: a `ilya prover train` run to start from")
+    db = load_database(cfg.db, cfg.data)
+    train_labels = pick_theorems(split_labels(cfg.data, "train"), cfg.train_theorems)
+    test_labels = pick_theorems(split_labels(cfg.data, "test"), cfg.test_theorems)
+    model_dir = _model_dir(cfg.model, cfg.runs_dir).resolve()
+    with Run.open("prover", cfg) as run:
+        hist_path = run.path / "iterations.jsonl"
+        history = [json.loads(x) for x in hist_path.read_text().splitlines()] if hist_path.is_file() else []
+        if history:
+            model_dir = Path(history[-1]["model"])
+        value_path, steps_path = run.path / "value_targets.jsonl", run.path / "found_steps.jsonl"
+        for it in range(len(history), cfg.iterations + 1):
+            spec = {"kind": "model", "path": str(model_dir), "threads": 0, "seed": cfg.seed + it}
+            policy = make_policy(spec, db)
+            priority = "value" if it > 0 else "logprob"
+            scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=priority)
+            test_rows = prove(db, policy, test_labels, scfg, cfg.batch)
+            row: dict[str, Any] = {"iteration": it, "model": str(model_dir), "priority": priority,
+                                   "test_proved_pct": 100.0 * sum(r["proved"] for r in test_rows) / len(test_rows)}
+            if it < cfg.iterations:
+                train_rows = prove(db, policy, train_labels, scfg, cfg.batch)
+                n_pos = n_neg = n_steps = 0
+                with open(value_path, "a") as fv, open(steps_path, "a") as fs:
+                    for r in train_rows:
+                        for goal, y in r["value_targets"]:
+                            fv.write(json.dumps({"goal": goal, "provable": y}) + "\n")
+                            n_pos, n_neg = n_pos + (y == 1), n_neg + (y == 0)
+                        if r["proved"]:
+                            tree = _tree_of(r)
+                            for s in _proof_steps(tree):
+                                fs.write(json.dumps(s) + "\n")
+                                n_steps += 1
+                row.update(train_proved_pct=100.0 * sum(r["proved"] for r in train_rows) / len(train_rows),
+                           value_provable=n_pos, value_unprovable=n_neg, new_steps=n_steps)
+                tcfg = TrainConfig(run=f"{run.name}-it{it + 1}", fresh=True, seed=cfg.seed + it,
+                                   device=cfg.device, runs_dir=cfg.runs_dir, data=cfg.data,
+                                   steps=cfg.steps, warmup=min(20, cfg.steps // 5), lr=3e-4,
+                                   max_examples=cfg.max_examples, value_data=value_path,
+                                   value_fraction=cfg.value_fraction, init=model_dir,
+                                   extra_data=steps_path if n_steps or steps_path.is_file() else None,
+                                   eval_interval=max(cfg.steps, 1))
+                out = train(tcfg)
+                row["valid_loss"] = out["valid/loss"]
+                model_dir = (Path(cfg.runs_dir) / "prover" / tcfg.run / "model").resolve()
+            history.append(row)
+            with open(hist_path, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            run.log(it, **{k: v for k, v in row.items() if isinstance(v, (int, float))})
+            print(f"prover iterate {it}: test {row['test_proved_pct']:.1f}%"
+                  + (f", train {row['train_proved_pct']:.1f}%, {row['new_steps']} new steps, "
+                     f"{row['value_provable']}+{row['value_unprovable']} value targets" if "train_proved_pct" in row
+                     else ""), flush=True)
+        iterate_figures(run, history)
+        final = {"iterations": cfg.iterations, "final_test_proved_pct": history[-1]["test_proved_pct"],
+                 "first_test_proved_pct": history[0]["test_proved_pct"],
+                 "final_model": str(model_dir), "config": dataclasses.asdict(cfg)["e"]}
+        final.pop("config")
+        return run.summary(**final)
+
+
+def _tree_of(row: dict[str, Any]) -> dict[str, Any]:
+    return row["tree"]

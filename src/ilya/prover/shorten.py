@@ -1,0 +1,138 @@
+"""Shorter proofs (paper §5.2): search set.mm theorems for proofs with fewer steps than set.mm's own.
+
+The search keeps going after its first proof (``stop_at_first=False``) and extracts the proof with the
+fewest steps from everything it found.  A proof is kept when it is shorter than set.mm's (counted the
+same way: ``|-`` steps of the expanded proof), both our kernel and metamath-exe accept it in place, and it
+uses no axiom that the original proof does not already depend on.  Statements and ``$d``s are untouched
+(the search is cut at the theorem and checks ``$d`` against the theorem's own).  The result is written as
+``shorter.patch``, a unified diff against the database, and ``shorter.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ilya.core.runs import Run, RunConfig
+
+DEFAULT_DATA = Path("data/prover/set.mm")
+
+
+@dataclass
+class ShortenConfig(RunConfig):
+    """Look for proofs shorter than set.mm's; keep those both verifiers accept; write a patch."""
+
+    model: str | None = None
+    """trained model (prover run name or model folder); omit for the frequency baseline"""
+    data: Path = DEFAULT_DATA
+    """dataset folder"""
+    db: Path | None = None
+    """Metamath database (default: the dataset's)"""
+    split: str = "test"
+    """theorems to try: train, valid or test"""
+    limit: int = 100
+    """theorems tried (fixed hash-chosen subset; 0 = all)"""
+    labels: list[str] | None = None
+    """try these labels instead"""
+    e: int = 16
+    """candidate steps per expansion"""
+    d: int = 64
+    """expansions per theorem (the search continues after the first proof)"""
+    time_limit: float = 30.0
+    """seconds per theorem"""
+    batch: int = 8
+    """searches in lockstep"""
+    json: bool = False
+    """print the figures as one JSON object"""
+
+
+def referenced_labels(st: Any) -> list[str]:
+    """Labels a proof cites, read from its text (the parenthesised list of a compressed proof)."""
+    toks = list(st.proof_text)
+    if toks and toks[0] == "(":
+        return toks[1:toks.index(")")]
+    return [t for t in toks if t != "?"]
+
+
+def axioms_of(db: Any, label: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The ``|-`` axioms a statement depends on, transitively (iterative, memoized)."""
+    stack = [label]
+    while stack:
+        lab = stack[-1]
+        if lab in memo:
+            stack.pop()
+            continue
+        st = db[lab]
+        if st.kind != "p":
+            memo[lab] = frozenset([lab]) if st.kind == "a" and st.expr[0] == "|-" else frozenset()
+            stack.pop()
+            continue
+        deps = [r for r in referenced_labels(st) if r in db]
+        todo = [r for r in deps if r not in memo]
+        if todo:
+            stack.extend(todo)
+            continue
+        acc: set[str] = set()
+        for r in deps:
+            acc |= memo[r]
+        memo[lab] = frozenset(acc)
+        stack.pop()
+    return memo[label]
+
+
+def shorten(cfg: ShortenConfig) -> dict[str, Any]:
+    from ilya.prover.cli import _policy_spec, pick_theorems
+    from ilya.prover.evaluate import check_with_metamath_exe, load_database, make_policy, prove, split_labels
+    from ilya.prover.search import SearchConfig
+
+    db = load_database(cfg.db, cfg.data)
+    labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
+    spec_cfg = type("C", (), {"policy": "model" if cfg.model else "frequency", "model": cfg.model,
+                              "data": cfg.data, "runs_dir": cfg.runs_dir, "device": cfg.device,
+                              "temperature": 1.0, "threads": 0, "seed": cfg.seed})
+    policy = make_policy(_policy_spec(spec_cfg), db)
+    scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, stop_at_first=False)
+    with Run.open("prover", cfg) as run:
+        rows = prove(db, policy, labels, scfg, cfg.batch)
+        proved = [r for r in rows if r["proved"]]
+        shorter = [r for r in proved if r.get("setmm_steps") and r["steps"] < r["setmm_steps"]]
+        memo: dict[str, frozenset[str]] = {}
+        kept = []
+        for r in shorter:
+            new_ax: set[str] = set()
+            for lab in set(r["normal"]):
+                if lab in db and db[lab].kind in ("a", "p"):
+                    new_ax |= axioms_of(db, lab, memo)
+            extra = new_ax - axioms_of(db, r["label"], memo)
+            if extra:
+                r["rejected"] = f"uses new axioms {' '.join(sorted(extra))}"
+                continue
+            kept.append(r)
+        exe_ok = check_with_metamath_exe(db, {r["label"]: r["proof"] for r in kept}) if kept else {}
+        kept = [r for r in kept if exe_ok.get(r["label"])]
+        patch = run.path / "shorter.patch"
+        if kept:
+            new = run.path / "set.shorter.mm"
+            db.write(new, replacements={r["label"]: r["proof"] for r in kept})
+            diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
+            patch.write_text(diff.stdout)
+            new.unlink()
+        else:
+            patch.write_text("")
+        with open(run.path / "shorter.jsonl", "w") as f:
+            for r in kept:
+                f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
+                                    "setmm_steps": r["setmm_steps"]}) + "\n")
+        figures = {"attempted": len(rows), "proved": len(proved), "shorter_found": len(shorter),
+                   "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
+                   "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": spec_cfg.policy}
+        run.summary(**figures)
+    if not cfg.json:
+        print(f"prover shorten: {len(proved)}/{len(rows)} proved, {len(shorter)} shorter than set.mm, "
+              f"{len(kept)} kept (both verifiers, no new axioms); patch: {patch}")
+        for r in kept:
+            print(f"  {r['label']}: {r['steps']} steps (set.mm: {r['setmm_steps']})")
+    return figures
