@@ -85,20 +85,21 @@ class OraclePolicy:
     """Knows the dataset's steps: proposes the right step (plus wrong ones) for goals it has seen."""
 
     def __init__(self, records: list[TheoremRecord], distractors: list[ProofStep] | None = None) -> None:
-        self.known: dict[Expr, ProofStep] = {}
+        self.known: dict[tuple[str, Expr], ProofStep] = {}
         for rec in records:
             for g, s in rec.steps:
-                self.known.setdefault(g, s)
+                self.known.setdefault((rec.label, g), s)
         self.distractors = distractors or []
 
     def propose(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
         out = []
-        for g in goals:
+        for g, t in zip(goals, theorems, strict=True):
             c: list[Candidate] = [(d, -0.1) for d in self.distractors]
-            if g in self.known:
-                c.append((self.known[g], -1.0))
+            if (t, g) in self.known:
+                c.append((self.known[(t, g)], -1.0))
             out.append(c[:e])
         return out
 
     def value(self, goals: list[Expr]) -> list[float]:
-        return [0.0 if g in self.known else -5.0 for g in goals]
+        known = {g for _, g in self.known}
+        return [0.0 if g in known else -5.0 for g in goals]

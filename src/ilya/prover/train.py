@@ -37,6 +37,9 @@ class TrainConfig(RunConfig):
     """dataset folder written by `ilya prover dataset`"""
     tokenizer: str = "bpe"
     """bpe (Hugging Face tokenizers, fitted on train) or char"""
+    subst: str = "full"
+    """full (the paper: a term for every variable of the applied assertion) or free (only variables the
+    goal does not determine; the kernel fills in the rest by unification: shorter targets)"""
     vocab_size: int = 1024
     """BPE vocabulary size"""
     n_layer: int = 4
@@ -73,6 +76,25 @@ class TrainConfig(RunConfig):
     """steps between valid-loss evaluations and checkpoints"""
     threads: int = 1
     """torch CPU threads (0 = torch's default; 1 is fastest on a shared, busy CPU)"""
+
+
+def _free_only(data: Path, recs: list[Any]) -> list[Any]:
+    """Drop from each step the variables its assertion's conclusion contains (unification recovers them)."""
+    from ilya.prover.dataset import load_stats
+    from ilya.prover.evaluate import load_database
+    from ilya.prover.format import ProofStep
+
+    db = load_database(None, data) if load_stats(data) else load_database(None)
+    concl: dict[str, set[str]] = {}
+    for rec in recs:
+        steps = []
+        for g, st in rec.steps:
+            if st.label not in concl:
+                a = db[st.label]
+                concl[st.label] = {x for x in a.expr if x in set(a.vars)}
+            steps.append((g, ProofStep(st.label, tuple((v, t) for v, t in st.subst if v not in concl[st.label]))))
+        rec.steps = steps
+    return recs
 
 
 def _value_examples(path: Path, tok: Any, block_size: int) -> list[tuple[list[int], int]]:
@@ -126,6 +148,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         t0 = time.time()
         train_recs = sample_records(cfg.data, "train", cfg.max_examples or 10**12, cfg.seed)
         valid_recs = sample_records(cfg.data, "valid", 20_000, cfg.seed)
+        if cfg.subst not in ("full", "free"):
+            raise IlyaError(f"--subst {cfg.subst}: expected full or free")
+        if cfg.subst == "free":
+            train_recs, valid_recs = _free_only(cfg.data, train_recs), _free_only(cfg.data, valid_recs)
         train_pairs, valid_pairs = list(examples(train_recs)), list(examples(valid_recs))
         if cfg.extra_data is not None and Path(cfg.extra_data).is_file():
             for i, line in enumerate(Path(cfg.extra_data).read_text().splitlines(), 1):
@@ -213,7 +239,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 run.log(step, **{"valid/loss": vl})
                 run.save_checkpoint(step, {"model": model.state_dict(), "optim": opt.state_dict()})
         bar.close()
-        save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(cfg.data)})
+        save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(cfg.data),
+                                                     "subst": cfg.subst})
         vl = _loss(model, valid_batches)
         return run.summary(**{"valid/loss": vl, "params": model.num_params(), "steps": step,
                               "train_examples": len(train_ex), "dropped_long": dropped,

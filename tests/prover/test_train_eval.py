@@ -1,0 +1,144 @@
+"""Training, the LM policy, verified evaluation, the assistant, Ray workers and the value loop."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ilya.prover.baselines import OraclePolicy
+from ilya.prover.dataset import read_split
+from ilya.prover.format import ProofStep
+from ilya.prover.kernel import Kernel
+from ilya.prover.search import SearchConfig, search_many
+
+
+@pytest.fixture(scope="module")
+def tiny_model(dataset, tmp_path_factory):
+    from ilya.prover.train import TrainConfig, train
+
+    runs = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], steps=120, n_layer=1, n_head=2, n_embd=48,
+                      block_size=160, vocab_size=300, eval_interval=60, warmup=10, lr=3e-3, batch_size=16)
+    out = train(cfg)
+    return runs, runs / "prover" / "tiny", out
+
+
+def test_training_loss_falls(tiny_model):
+    from ilya.core.runs import Run
+
+    runs, path, out = tiny_model
+    _, losses = Run.load(path).series("train/loss")
+    assert losses[-1] < 0.6 * losses[0]
+    assert (path / "model" / "model.safetensors").is_file() and out["steps"] == 120
+
+
+def test_lm_policy_samples_steps_and_values(tiny_model, slice_db):
+    from ilya.prover.model import LMPolicy, load_model
+
+    model, tok, meta = load_model(tiny_model[1] / "model")
+    pol = LMPolicy(model, tok)
+    goals = [tuple(slice_db[1]["syl"].expr), tuple(slice_db[1]["id"].expr)]
+    cands = pol.propose(goals, 6, ["syl", "id"])
+    assert [len(c) for c in cands] == [6, 6]
+    assert any(s is not None for c in cands for s, _ in c)  # a trained model writes well-formed steps
+    assert all(lp <= 0 for c in cands for _, lp in c)
+    vals = pol.value(goals)
+    assert len(vals) == 2 and all(v <= 0 for v in vals)
+
+
+def test_oracle_search_proves_small_theorems_and_rejects_wrong_steps(slice_db, dataset):
+    _, db = slice_db
+    recs = list(read_split(dataset[0], "test"))
+    wrong = [ProofStep.make("ax-1", {"ph": ("ph",), "ps": ("ps",)}), ProofStep.make("nosuch")]
+    kernel = Kernel(db)
+    res = search_many([(r.label, r.goal) for r in recs], OraclePolicy(recs, wrong), kernel,
+                      SearchConfig(e=4, d=64), batch=4)
+    assert all(r.proved for r in res)
+    assert sum(r.counts["rejected:unknown_label"] for r in res) > 0
+    for r in res:
+        labels = kernel.assemble(r.proof)
+        kernel.verify(r.theorem, labels)
+        assert "nosuch" not in labels
+
+
+def _reverify(db, proofs):
+    """Check compressed proofs independently: write them into the database, reload, verify."""
+    import tempfile
+    from pathlib import Path
+
+    from ilya.metamath import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / "x.mm"
+        db.write(p, replacements=proofs)
+        db2 = load(p)
+        for lab in proofs:
+            db2.verify(lab)
+
+
+def test_eval_writes_only_verified_proofs(slice_db, dataset, tmp_path, capsys):
+    from ilya.cli import main
+
+    rc = main(["prover", "eval", "--policy", "frequency", "--data", str(dataset[0]), "--runs-dir", str(tmp_path),
+               "--run", "ev", "--limit", "12", "--e", "8", "--d", "8", "--json", "--metamath-exe"])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for k in ("attempted", "proved", "proved_pct", "expansions", "e", "d"):
+        assert k in out
+    assert out["attempted"] == 12 and out["e"] == 8 and out["d"] == 8
+    rows = [json.loads(x) for x in (tmp_path / "prover" / "ev" / "proofs.jsonl").read_text().splitlines()]
+    assert len(rows) == out["proved"] > 0
+    assert set(rows[0]) == {"label", "proof", "steps", "setmm_steps"}
+    _reverify(slice_db[1], {r["label"]: r["proof"] for r in rows})
+    assert out["metamath_exe_accepted"] == out["proved"]
+
+
+def test_eval_refuses_bad_input(dataset, tmp_path, capsys):
+    from ilya.cli import main
+
+    assert main(["prover", "eval", "--policy", "frequency", "--data", str(dataset[0]), "--runs-dir", str(tmp_path),
+                 "--split", "nope"]) == 2
+    assert "expected train, valid or test" in capsys.readouterr().err
+    assert main(["prover", "eval", "--data", str(dataset[0]), "--runs-dir", str(tmp_path)]) == 2
+    assert "--model is required" in capsys.readouterr().err
+
+
+def test_assistant_suggests_and_proves_a_new_statement(slice_db, dataset, tmp_path, capsys):
+    from ilya.cli import main
+
+    assert main(["prover", "suggest", "|- ( ph -> ph )", "--data", str(dataset[0]), "--json"]) == 0
+    sug = json.loads(capsys.readouterr().out)
+    assert sug["suggestions"] and all(r["status"] == "ok" for r in sug["suggestions"])
+    new = tmp_path / "new.mm"
+    new.write_text(f"$[ {slice_db[0]} $]\nmyid $p |- ( ps -> ( ph -> ph ) ) $= ? $.\n")
+    assert main(["prover", "prove", str(new), "--data", str(dataset[0]), "--d", "32"]) == 0
+    out = capsys.readouterr().out
+    assert "myid proved" in out and "verified" in out
+
+
+def test_ray_path_with_two_local_workers(slice_db, dataset):
+    from ilya.prover.baselines import FrequencyPolicy
+    from ilya.prover.evaluate import prove, prove_distributed
+
+    db_path, db = slice_db
+    labels = [r.label for r in read_split(dataset[0], "test")][:6]
+    cfg = SearchConfig(e=4, d=6)
+    spec = {"kind": "frequency", "data": str(dataset[0])}
+    dist = prove_distributed(str(db_path), spec, labels, cfg, workers=2)
+    local = prove(db, FrequencyPolicy(db, list(read_split(dataset[0], "train"))), labels, cfg)
+    assert [r["label"] for r in dist] == labels
+    assert [r["proved"] for r in dist] == [r["proved"] for r in local]
+
+
+def test_iterate_runs_the_value_loop(tiny_model, dataset, capsys):
+    from ilya.prover.iterate import IterateConfig, iterate
+
+    runs = tiny_model[0]
+    out = iterate(IterateConfig(run="it", runs_dir=runs, model="tiny", data=dataset[0], iterations=1,
+                                train_theorems=4, test_theorems=3, e=4, d=4, steps=10, max_examples=500))
+    hist = [json.loads(x) for x in (runs / "prover" / "it" / "iterations.jsonl").read_text().splitlines()]
+    assert [h["iteration"] for h in hist] == [0, 1] and hist[1]["priority"] == "value"
+    assert hist[0]["value_provable"] + hist[0]["value_unprovable"] > 0
+    assert (runs / "prover" / "it" / "plots" / "iterations.png").is_file()
+    assert out["iterations"] == 1
