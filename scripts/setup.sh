@@ -24,7 +24,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=.venv/.ilya-setup-stamp
-want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py scripts/setup.sh $(find src -name "*.pyx" | sort) 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c "import ilya" 2>/dev/null; then
   echo "setup: installing ilya into .venv (first run takes a few minutes)"
   # pip's notes about this machine's local package mirror are noise: keep errors, drop those.
