@@ -289,11 +289,12 @@ class _Parser:
                     src.fail(i, "expected '$[ filename $]'")
                 fname = toks[i + 1]
                 path = src.path.parent / fname
+                slot = len(db.includes)
                 db.includes.append((src, i, i + 2, None))
                 before = len(db.sources)
                 self.parse_file(path, str(Path(src.name).parent / fname), src, i + 1)
-                if len(db.sources) > before:
-                    db.includes[-1] = (src, i, i + 2, db.sources[before])
+                if len(db.sources) > before:  # not an already included file
+                    db.includes[slot] = (src, i, i + 2, db.sources[before])
                 i += 3
                 continue
             if kw in ("$.", "$=", "$]", "$)", "$("):
