@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+import ilya.nn.factorized_attention as FA
 import ilya.sparse as sp
-from ilya.nn.sparse_attention import blocked_attention, flex_attention, reference_attention
+from ilya.nn.factorized_attention import blocked_attention, flex_attention, reference_attention
 
 
 def rows(*lines: str) -> torch.Tensor:
@@ -69,7 +70,9 @@ CASES = [("strided", 4, None), ("strided", 7, None), ("fixed", 4, 1), ("fixed", 
 @pytest.mark.parametrize("pattern,l,c", CASES)
 @pytest.mark.parametrize("part", ["merged", "A1", "A2"])
 @pytest.mark.parametrize("n", [1, 29, 64])
-def test_blocked_matches_reference_in_outputs_and_grads(pattern, l, c, part, n):
+@pytest.mark.parametrize("chunk", [1 << 19, 300])
+def test_blocked_matches_reference_in_outputs_and_grads(pattern, l, c, part, n, chunk, monkeypatch):
+    monkeypatch.setattr(FA, "CHUNK_ELEMENTS", chunk)        # 300: many small chunks of query groups
     torch.manual_seed(n)
     q, k, v = (torch.randn(2, 3, n, 16, requires_grad=True) for _ in range(3))
     ref = reference_attention(q, k, v, pattern, l, c, part)

@@ -14,7 +14,7 @@ Transformer (Child et al. 2019 details; used by ``ilya.sparse`` and the GPT-f pr
 """
 
 from ilya.nn.attention import ATTN_MODES, CausalSelfAttention, KVCache
-from ilya.nn.sparse_attention import PATTERNS, pattern_mask, sparse_attention
+from ilya.nn.factorized_attention import PATTERNS, pattern_mask, sparse_attention
 from ilya.nn.transformer import Transformer, TransformerConfig, sample_logits
 
 __all__ = [

@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ilya.nn.sparse_attention import pattern_rows, sparse_attention
+from ilya.nn.factorized_attention import pattern_rows, sparse_attention
 
 ATTN_MODES = ("merged", "interleaved", "multihead")
 

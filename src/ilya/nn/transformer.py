@@ -45,7 +45,7 @@ class TransformerConfig:
     stride: int | None = None         # l: stride (strided) or block length (fixed); default ~sqrt(block_size)
     c: int | None = None              # fixed pattern: summary positions per block (default l // 8, >= 1)
     attn_mode: str = "merged"         # merged | interleaved | multihead (§4.3)
-    attn_impl: str = "auto"           # auto | blocked | reference | flex (see ilya.nn.sparse_attention)
+    attn_impl: str = "auto"           # auto | blocked | reference | flex (see ilya.nn.factorized_attention)
     pos_emb: str = "learned"          # learned | factorized (needs image_shape)
     image_shape: tuple[int, int, int] | None = None  # (H, W, C) of raster-order image tokens
     recompute: bool = False           # torch.utils.checkpoint per block (§5.4)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from ilya.nn.sparse_attention import PARTS, PATTERNS, pattern_mask, sparse_attention
+from ilya.nn.factorized_attention import PARTS, PATTERNS, pattern_mask, sparse_attention
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pattern: str, l: int | None = None,  # noqa: E741

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ilya.core.plotting import new_figure, save_figure
-from ilya.nn.sparse_attention import pattern_mask
+from ilya.nn.factorized_attention import pattern_mask
 from ilya.sparse.data import TokenData, tokens_to_images
 
 # colours: A1 only, A2 only, both halves, the query itself
