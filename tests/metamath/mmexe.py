@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MMEXE = shutil.which("metamath")
-_LABEL = re.compile(r'label "([^"]+)"')
+_LABEL = re.compile(r'label\s+"([^"]+)"')
 
 
 @dataclass
