@@ -11,10 +11,15 @@ Transformer (Child et al. 2019 details; used by ``ilya.sparse`` and the GPT-f pr
     logp = model.sequence_logprob(idx, targets, loss_mask=None)  # (B,) summed log-probs
 
 ``attn`` is ``dense``, ``strided`` or ``fixed`` (``stride``/``c``/``attn_mode`` set the sparse pattern).
+
+RL pieces (used by ``ilya.metarl``; meant for the other RL systems too): ``gae``, ``ppo_clip_loss`` and
+``RolloutBuffer`` (``ilya.nn.ppo``), ``RecurrentActorCritic`` (GRU/LSTM policy, ``ilya.nn.recurrent``).
 """
 
 from ilya.nn.attention import ATTN_MODES, CausalSelfAttention, KVCache
 from ilya.nn.factorized_attention import PATTERNS, pattern_mask, sparse_attention
+from ilya.nn.ppo import RolloutBuffer, gae, ppo_clip_loss
+from ilya.nn.recurrent import RecurrentActorCritic
 from ilya.nn.transformer import Transformer, TransformerConfig, sample_logits
 
 __all__ = [
@@ -22,9 +27,13 @@ __all__ = [
     "PATTERNS",
     "CausalSelfAttention",
     "KVCache",
+    "RecurrentActorCritic",
+    "RolloutBuffer",
     "Transformer",
     "TransformerConfig",
+    "gae",
     "pattern_mask",
+    "ppo_clip_loss",
     "sample_logits",
     "sparse_attention",
 ]
