@@ -1,0 +1,148 @@
+"""The figures a reader of the FFJORD paper recognises.
+
+- ``density.png``: data / learned density / samples side by side (paper Fig. 2);
+- ``flow_over_time.png``: base samples carried from t = T back to the data at t = 0 (paper Fig. 3 style);
+- ``nfe_and_loss.png``: forward and backward NFE and the loss over training (paper Fig. 6-7 style);
+- ``samples.png``: an image grid of samples (paper Fig. 4 style).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ilya.core.plotting import new_figure, save_figure
+from ilya.core.runs import Run
+
+LIM = 4.0
+
+
+def grid_log_density(model, lim: float = LIM, n: int = 100, batch: int = 2500) -> tuple[np.ndarray, float]:
+    """log p on an n x n grid over [-lim, lim]^2 with the exact trace, and the cell area."""
+    xs = np.linspace(-lim, lim, n, dtype=np.float32)
+    xx, yy = np.meshgrid(xs, xs)
+    pts = torch.from_numpy(np.stack([xx.ravel(), yy.ravel()], 1))
+    old = [(f, f.divergence) for f in model.odefuncs()]
+    model.set_divergence("exact")
+    out = []
+    try:
+        with torch.no_grad():
+            for i in range(0, len(pts), batch):
+                out.append(model.log_prob(pts[i:i + batch]).cpu().numpy())
+    finally:
+        for f, d in old:
+            f.divergence = d
+    step = xs[1] - xs[0]
+    return np.concatenate(out).reshape(n, n), float(step * step)
+
+
+def density_figure(model, data: np.ndarray, path: Path, title: str = "", n_samples: int = 20000) -> Path:
+    """Paper Fig. 2: histogram of the data, exp(log p) on a grid, histogram of model samples."""
+    logp, _ = grid_log_density(model)
+    samples = model.sample(n_samples, (2,)).cpu().numpy()
+    fig, axes = new_figure(1, 3, figsize=(10.5, 3.6))
+    bins = np.linspace(-LIM, LIM, 100)
+    axes[0].hist2d(data[:, 0], data[:, 1], bins=[bins, bins], cmap="viridis")
+    axes[0].set_title("data")
+    axes[1].imshow(np.exp(logp), origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap="viridis")
+    axes[1].set_title("FFJORD density")
+    axes[2].hist2d(samples[:, 0], samples[:, 1], bins=[bins, bins], cmap="viridis")
+    axes[2].set_title("FFJORD samples")
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.set_aspect("equal")
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path, curves=0)
+
+
+def flow_over_time_figure(model, path: Path, n: int = 3000, n_times: int = 5) -> Path:
+    """Base samples pushed backwards through each block, shown at evenly spaced times."""
+    z = torch.randn(n, 2)
+    snaps: list[tuple[str, np.ndarray]] = [("base z ~ N(0, I)", z.numpy())]
+    with torch.no_grad():
+        for k, block in reversed(list(enumerate(model.blocks))):
+            T = float(block.end_time)
+            times = torch.linspace(T, 0.0, n_times)
+            traj, _ = block(z, reverse=False, times=times)  # integrate from T down to 0
+            for j in range(1, n_times):
+                snaps.append((f"block {k + 1}, t = {float(times[j]):.2f}", traj[j].numpy()))
+            z = traj[-1]
+    fig, axes = new_figure(1, len(snaps), figsize=(2.4 * len(snaps), 2.6))
+    for ax, (label, pts) in zip(np.atleast_1d(axes), snaps, strict=True):
+        ax.scatter(pts[:, 0], pts[:, 1], s=1, alpha=0.4)
+        ax.set_xlim(-LIM, LIM)
+        ax.set_ylim(-LIM, LIM)
+        ax.set_title(label, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
+    return save_figure(fig, path, curves=0)
+
+
+def nfe_figure(run: Run, path: Path) -> Path | None:
+    """Forward / backward NFE and the training loss over iterations (the paper's NFE curves)."""
+    unit = "bpd" if run.series("train/bpd")[0] else "nll"
+    s_loss, loss = run.series(f"train/{unit}")
+    if not s_loss:
+        return None
+    fig, (a, b) = new_figure(1, 2, figsize=(10, 3.6))
+    for key, label in (("train/nfe_forward", "forward"), ("train/nfe_backward", "backward")):
+        s, v = run.series(key)
+        a.plot(s, v, label=label)
+    a.set_xlabel("iteration")
+    a.set_ylabel("NFE per iteration")
+    a.set_title("function evaluations")
+    a.legend()
+    b.plot(s_loss, loss, label="train")
+    sv, vv = run.series(f"valid/{unit}")
+    if sv:
+        b.plot(sv, vv, "--", marker="o", label="valid")
+    b.set_xlabel("iteration")
+    b.set_ylabel("bits/dim" if unit == "bpd" else "NLL (nats)")
+    b.set_title("loss")
+    b.legend()
+    return save_figure(fig, path)
+
+
+def image_grid_figure(images: np.ndarray, path: Path, title: str = "", ncols: int = 8) -> Path:
+    """Images in [0, 1], (N, C, H, W), as one grid."""
+    n, c, h, w = images.shape
+    nrows = int(np.ceil(n / ncols))
+    grid = np.ones((nrows * (h + 1) + 1, ncols * (w + 1) + 1, c), dtype=np.float32)
+    for i in range(n):
+        r, q = divmod(i, ncols)
+        grid[1 + r * (h + 1): 1 + r * (h + 1) + h, 1 + q * (w + 1): 1 + q * (w + 1) + w] = images[i].transpose(1, 2, 0)
+    fig, ax = new_figure(figsize=(ncols * 0.8, nrows * 0.8))
+    ax.imshow(grid[..., 0] if c == 1 else grid, cmap="gray" if c == 1 else None, vmin=0, vmax=1)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path, curves=0)
+
+
+def draw_all(run: Run, model, data, cfg) -> list[Path]:
+    """Every figure of a density run (called at the end of training and by `ilya plot`)."""
+    from ilya.ffjord.data import sample_toy
+
+    model.eval()
+    out: list[Path] = []
+    torch.manual_seed(0)
+    if data.kind == "toy":
+        pts = sample_toy(cfg.data, 20000, seed=3)
+        out.append(density_figure(model, pts, run.plots_dir / "density.png", title=cfg.data))
+        out.append(flow_over_time_figure(model, run.plots_dir / "flow_over_time.png"))
+    elif data.kind == "image":
+        samples = model.sample(32).cpu().numpy()
+        out.append(image_grid_figure(samples, run.plots_dir / "samples.png", title=f"{cfg.data} samples"))
+        real = (data.test[:32].astype(np.float32) + 0.5) / data.n_bins
+        out.append(image_grid_figure(real, run.plots_dir / "data.png", title=f"{cfg.data} data"))
+    p = nfe_figure(run, run.plots_dir / "nfe_and_loss.png")
+    if p is not None:
+        out.append(p)
+    model.train()
+    return out
