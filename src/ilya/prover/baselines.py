@@ -8,8 +8,11 @@ same best-first search runs on it: the baseline isolates what the language model
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from ilya.prover.dataset import TheoremRecord
@@ -17,22 +20,35 @@ from ilya.prover.format import Expr, ProofStep
 from ilya.prover.search import Candidate
 
 
+def frequency_table(records: Iterable[TheoremRecord], terms_per_var: int = 3) -> dict[str, Any]:
+    """How often each label is applied in the records, and the most frequent terms for each of its variables."""
+    freq: Counter = Counter()
+    terms: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for rec in records:
+        for _, step in rec.steps:
+            freq[step.label] += 1
+            for v, t in step.subst:
+                terms[(step.label, v)][t] += 1
+    out: dict[str, dict[str, list]] = defaultdict(dict)
+    for (lab, v), c in terms.items():
+        out[lab][v] = [[" ".join(t), n] for t, n in c.most_common(terms_per_var)]
+    return {"labels": dict(freq), "terms": dict(out)}
+
+
 class FrequencyPolicy:
     """Steps by frequency in the train split (implements `ilya.prover.search.Policy`)."""
 
-    def __init__(self, db: Any, records: list[TheoremRecord], max_tries: int = 400,
-                 terms_per_var: int = 3) -> None:
+    def __init__(self, db: Any, records: list[TheoremRecord] | None = None, max_tries: int = 400,
+                 terms_per_var: int = 3, table: dict[str, Any] | None = None) -> None:
         from ilya.metamath import unify
 
         self._unify = unify
         self.db, self.max_tries, self.terms_per_var = db, max_tries, terms_per_var
-        freq: Counter = Counter()
-        terms: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for rec in records:
-            for _, step in rec.steps:
-                freq[step.label] += 1
-                for v, t in step.subst:
-                    terms[(step.label, v)][t] += 1
+        if table is None:
+            table = frequency_table(records or [], terms_per_var)
+        freq: Counter = Counter(table["labels"])
+        terms = {(lab, v): Counter({tuple(t.split()): n for t, n in pairs})
+                 for lab, vs in table["terms"].items() for v, pairs in vs.items()}
         total = sum(freq.values()) or 1
         self.logf = {lab: math.log(n / total) for lab, n in freq.items()}
         self.terms = {k: [(t, math.log(n / sum(c.values()))) for t, n in c.most_common(terms_per_var)]
@@ -45,6 +61,20 @@ class FrequencyPolicy:
             st = db[lab]
             head = st.expr[1] if len(st.expr) > 1 and not db.is_var(st.expr[1]) else None
             self.by_head[(st.expr[0], head)].append(lab)
+
+    @classmethod
+    def from_data(cls, db: Any, data: Path) -> FrequencyPolicy:
+        """The baseline of a dataset folder; its counts are cached in ``<data>/frequency.json``."""
+        cache = Path(data) / "frequency.json"
+        train = Path(data) / "train.jsonl"
+        if cache.is_file() and train.is_file() and cache.stat().st_mtime >= train.stat().st_mtime:
+            table = json.loads(cache.read_text())
+        else:
+            from ilya.prover.dataset import read_split
+
+            table = frequency_table(read_split(Path(data), "train"))
+            cache.write_text(json.dumps(table))
+        return cls(db, table=table)
 
     def _candidates(self, goal: Expr, theorem: str, e: int) -> list[Candidate]:
         db = self.db

@@ -44,7 +44,7 @@ def run_demo(runs_dir: Path, n_theorems: int = 400, steps: int = 150) -> None:
     for name in ("demo-eval-model", "demo-eval-frequency"):
         p = Path(runs_dir) / "prover" / name / "proofs.jsonl"
         if p.is_file():
-            rows = [json.loads(x) for x in p.read_text().splitlines()][:3]
+            rows = sorted((json.loads(x) for x in p.read_text().splitlines()), key=lambda r: -r["steps"])[:3]
             for r in rows:
                 st = db[r["label"]]
                 print(f"  [{name.split('-')[-1]}] {r['label']} $p {' '.join(st.expr)} $= {' '.join(r['proof'].split())}"

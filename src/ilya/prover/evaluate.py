@@ -38,9 +38,8 @@ def make_policy(spec: dict[str, Any], db: Any) -> Any:
         return pol
     if spec["kind"] == "frequency":
         from ilya.prover.baselines import FrequencyPolicy
-        from ilya.prover.dataset import read_split
 
-        return FrequencyPolicy(db, list(read_split(Path(spec["data"]), "train")))
+        return FrequencyPolicy.from_data(db, Path(spec["data"]))
     raise IlyaError(f"unknown policy kind {spec['kind']!r}: expected model or frequency")
 
 

@@ -108,7 +108,9 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                                 n_steps += 1
                 row.update(train_proved_pct=100.0 * sum(r["proved"] for r in train_rows) / len(train_rows),
                            value_provable=n_pos, value_unprovable=n_neg, new_steps=n_steps)
+                meta = json.loads((Path(model_dir) / "model.json").read_text())
                 tcfg = TrainConfig(run=f"{run.name}-it{it + 1}", fresh=True, seed=cfg.seed + it,
+                                   subst=meta.get("subst", "full"), tokenizer=meta.get("tokenizer", "bpe"),
                                    device=cfg.device, runs_dir=cfg.runs_dir, data=cfg.data,
                                    steps=cfg.steps, warmup=min(20, cfg.steps // 5), lr=3e-4,
                                    max_examples=cfg.max_examples, value_data=value_path,

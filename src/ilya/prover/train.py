@@ -161,26 +161,28 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 except (json.JSONDecodeError, KeyError) as e:
                     raise IlyaError(f"not a proof step ({e})", file=cfg.extra_data, line=i) from None
         tok_path = run.path / "tokenizer.json"
+        block_size = cfg.block_size
         if cfg.init is not None:
-            _, tok, _ = load_model(cfg.init)
+            init_model, tok, _ = load_model(cfg.init)
+            block_size = init_model.cfg.block_size
         elif tok_path.is_file():
             tok = load_tokenizer(tok_path)
         else:
             texts = [p + c for p, c in train_pairs[:100_000]]
             tok = fit_tokenizer(cfg.tokenizer, texts, cfg.vocab_size)
         tok.save(tok_path)
-        train_ex, dropped = _encode_all(tok, train_pairs, cfg.block_size)
-        valid_ex, _ = _encode_all(tok, valid_pairs, cfg.block_size)
-        value_ex = _value_examples(cfg.value_data, tok, cfg.block_size) if cfg.value_data else []
+        train_ex, dropped = _encode_all(tok, train_pairs, block_size)
+        valid_ex, _ = _encode_all(tok, valid_pairs, block_size)
+        value_ex = _value_examples(cfg.value_data, tok, block_size) if cfg.value_data else []
         mean_tokens = float(np.diff(train_ex.offsets).mean())
         print(f"prover train: {len(train_ex)} train examples from {len(train_recs)} theorems "
-              f"({dropped} longer than {cfg.block_size} tokens dropped), {len(valid_ex)} valid, "
+              f"({dropped} longer than {block_size} tokens dropped), {len(valid_ex)} valid, "
               f"{len(value_ex)} value targets; {tok.kind} tokenizer, {tok.vocab_size} tokens, "
               f"{mean_tokens:.1f} tokens/example ({time.time() - t0:.0f} s)", flush=True)
 
         # ---------------------------------------------------------------- model and optimizer
         if cfg.init is not None:
-            model, _, _ = load_model(cfg.init, device)
+            model = init_model.to(device)
             model.train()
         else:
             tcfg = TransformerConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size,

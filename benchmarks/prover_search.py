@@ -1,0 +1,69 @@
+"""Search speed of the GPT-f prover: expansions/s and theorems/min with 1 and 2 workers, kernel vs model time.
+
+    .venv/bin/python benchmarks/prover_search.py --model default --limit 16 --e 8 --d 16
+
+Runs the same test theorems with the frequency baseline and (with --model) the trained model, in-process
+(1 worker) and over 2 local Ray workers, and prints one table plus a JSON line.  Goal (issue 6): the
+kernel takes at most 10% of search time.  Say in any report whether other work shared the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None, help="prover train run (or model folder); omit for baseline only")
+    ap.add_argument("--data", type=Path, default=Path("data/prover/set.mm"))
+    ap.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    ap.add_argument("--limit", type=int, default=16)
+    ap.add_argument("--e", type=int, default=8)
+    ap.add_argument("--d", type=int, default=16)
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+
+    from ilya.prover.cli import _model_dir, pick_theorems
+    from ilya.prover.evaluate import load_database, make_policy, prove, prove_distributed, split_labels
+    from ilya.prover.search import SearchConfig
+
+    db = load_database(None, args.data)
+    labels = pick_theorems(split_labels(args.data, "test"), args.limit)
+    cfg = SearchConfig(e=args.e, d=args.d, time_limit=args.time_limit)
+    specs = {"frequency": {"kind": "frequency", "data": str(args.data)}}
+    if args.model:
+        specs["model"] = {"kind": "model", "path": str(_model_dir(args.model, args.runs_dir).resolve()),
+                          "threads": 1}
+    rows = []
+    for name, spec in specs.items():
+        for w in args.workers:
+            t0 = time.perf_counter()
+            if w == 1:
+                res = prove(db, make_policy(spec, db), labels, cfg, batch=8)
+            else:
+                res = prove_distributed(str(db.path), spec, labels, cfg, workers=w, batch=8)
+            wall = time.perf_counter() - t0
+            exp = sum(r["expansions"] for r in res)
+            kt, mt = sum(r["kernel_time"] for r in res), sum(r["model_time"] for r in res)
+            rows.append({"policy": name, "workers": w, "theorems": len(res), "proved": sum(r["proved"] for r in res),
+                         "wall_s": round(wall, 1), "expansions": exp,
+                         "expansions_per_s": round(exp / wall, 2), "theorems_per_min": round(60 * len(res) / wall, 2),
+                         "kernel_ms_per_expansion": round(1000 * kt / max(exp, 1), 2),
+                         "model_ms_per_expansion": round(1000 * mt / max(exp, 1), 2),
+                         "kernel_fraction": round(kt / max(kt + mt, 1e-9), 3)})
+            print(json.dumps(rows[-1]), flush=True)
+    cols = list(rows[0])
+    print("\n| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        print("| " + " | ".join(str(r[c]) for c in cols) + " |")
+    print(f"\n(e={args.e}, d={args.d}, {args.limit} test theorems of {args.data}; ", end="")
+    print("kernel_fraction = kernel time / (kernel + model time), summed over searches)")
+
+
+if __name__ == "__main__":
+    main()
