@@ -178,6 +178,28 @@ def demo(runs_dir: Path) -> None:
         print(f"\n{thm}: {' '.join(db[thm].expr)}; its proof as GPT-f training steps:")
         for s in db.proof_steps(thm, only_provable=True):
             print("  " + format_step(s))
+        step = db.proof_steps(thm, only_provable=True)[0]
+        subgoals = db.apply(step.goal, step.label, step.subst, before=thm)
+        print(f"\napply({step.label}) to '{' '.join(step.goal)}' gives {len(subgoals)} subgoals:")
+        for g in subgoals:
+            print("  " + " ".join(g))
+        # write set.mm back with this proof recompressed; check the file with both verifiers
+        db.with_proof(thm, db.proof(thm))
+        out = db.write(run.path / "set_rewritten.mm")
+        rep = verify_file(out)
+        print(f"\nwrote {out} ({thm}'s proof replaced): ilya verified {rep.checked - len(rep.failures)} "
+              f"proofs, {len(rep.failures)} wrong")
+        figures["rewritten/ok"] = rep.ok
+        import shutil
+        import subprocess
+
+        if shutil.which("metamath"):
+            res = subprocess.run(["metamath", f'read "{out.name}"', "verify proof *", "exit"], cwd=out.parent,
+                                 capture_output=True, text=True)
+            ok = "?Error" not in res.stdout and "All proofs in the database were verified" in res.stdout
+            print(f"metamath-exe on the rewritten file: {'all proofs verified' if ok else 'ERRORS'}")
+            figures["rewritten/metamath_exe_ok"] = ok
+        out.unlink()
         stats = database_stats(db)
         for p in plot_stats(stats, run.plots_dir, title="set.mm"):
             print(f"plot: {p}")

@@ -1,0 +1,95 @@
+"""Benchmark: verifying all of set.mm with ilya vs metamath-exe (the reference C verifier), same machine.
+
+Runs each verifier as a fresh process several times and reports the best and median wall time, the peak
+resident memory, and the ratios ilya / metamath-exe.  metamath-exe is driven non-interactively:
+``metamath 'read "set.mm"' 'verify proof *' 'exit'`` (read = parse, like ilya's timing, which includes
+parsing).  Then runs the slow tests (whole set.mm against metamath-exe, round trip) unless --no-tests.
+
+    .venv/bin/python benchmarks/metamath_verify.py [--db PATH] [--repeat 3] [--no-tests] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in MiB, exit code, output) of one fresh process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode, out
+
+
+def measure(name: str, cmd: list[str], repeat: int, cwd: Path | None = None, ok=lambda out: True) -> dict:
+    walls, rss = [], []
+    for _ in range(repeat):
+        wall, mem, rc, out = run(cmd, cwd)
+        if rc != 0 or not ok(out):
+            raise SystemExit(f"{name} failed (exit {rc}):\n{out[-2000:]}")
+        walls.append(wall)
+        rss.append(mem)
+    res = {"name": name, "best_s": min(walls), "median_s": statistics.median(walls), "peak_mib": max(rss),
+           "runs": walls, "last_output": out.strip().splitlines()[-1]}
+    print(f"{name:<34} best {res['best_s']:6.2f} s  median {res['median_s']:6.2f} s  "
+          f"peak {res['peak_mib']:7.0f} MiB   [{res['last_output']}]", flush=True)
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, default=Path("/usr/share/metamath/databases/set.mm"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-python", action="store_true", help="skip the pure-Python backend (slow)")
+    ap.add_argument("--no-tests", action="store_true", help="skip the slow tests")
+    ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = ap.parse_args()
+    mm = shutil.which("metamath")
+    if mm is None:
+        raise SystemExit("metamath-exe not found (apt install metamath)")
+    db = args.db.resolve()
+    print(f"database: {db} ({db.stat().st_size / 1e6:.1f} MB); CPUs: {os.cpu_count()}; "
+          f"load average: {os.getloadavg()[0]:.2f}")
+    ilya = [sys.executable, "-m", "ilya", "metamath", "verify", str(db)]
+    results = [
+        measure("metamath-exe (read + verify proof *)", [mm, f'read "{db.name}"', "verify proof *", "exit"],
+                args.repeat, cwd=db.parent, ok=lambda out: "?Error" not in out and "verified" in out),
+        measure("ilya verify (compiled core, 1 job)", [*ilya, "--backend", "fast"], args.repeat),
+        measure("ilya verify (compiled core, --jobs 2)", [*ilya, "--backend", "fast", "--jobs", "2"],
+                args.repeat),
+    ]
+    if not args.no_python:
+        results.append(measure("ilya verify (pure Python, 1 job)", [*ilya, "--backend", "python"], 1))
+        results.append(measure("ilya verify (pure Python, --jobs 2)",
+                               [*ilya, "--backend", "python", "--jobs", "2"], 1))
+    ref = results[0]["best_s"]
+    print("\nratios to metamath-exe (best of runs; < 1 is faster):")
+    for r in results[1:]:
+        r["ratio"] = r["best_s"] / ref
+        print(f"  {r['name']:<34} {r['ratio']:.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    if not args.no_tests:
+        print("\nslow tests (whole set.mm):", flush=True)
+        rc = subprocess.call([sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:randomly",
+                              str(ROOT / "tests" / "metamath")], cwd=ROOT)
+        if rc != 0:
+            return rc
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
