@@ -71,7 +71,9 @@ class TrainConfig(RunConfig):
     eval_every: int = 5
     """evaluate on the test worlds every this many iterations"""
     eval_episodes: int = 8
-    """MAML: episodes per test world before and after adapting; RL²: trials per test world is 1"""
+    """MAML: episodes per test world before and after adapting (and of the random floor)"""
+    eval_trials: int = 4
+    """RL²: trials per test world"""
     workers: int = 0
     """sampler processes: 0 or 1 samples in this process, more starts local Ray workers"""
     address: str | None = None

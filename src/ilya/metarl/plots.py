@@ -60,7 +60,7 @@ def exploration_figure(learner: Any, task_seed: int, path: Path, episodes: int =
     spec, cfg = learner.spec, learner.cfg
     env = spec.make([task_seed])
     env.reset()
-    world = env.render(0)
+    world = env.render(0, true_colours=True) if spec.name == "krazy" else env.render(0)
     shape = env.board0.shape[1:] if hasattr(env, "board0") else env.grid.shape[1:]
     if hasattr(learner, "params"):
         theta, adapted = learner.adapted_numpy(np.array([task_seed]), seed=4242)
@@ -83,6 +83,14 @@ def exploration_figure(learner: Any, task_seed: int, path: Path, episodes: int =
     fig, axes = new_figure(1, 3, figsize=(12, 4))
     axes[0].imshow(world)
     axes[0].set_title(f"{spec.name} world {task_seed}")
+    if spec.name == "krazy":
+        from matplotlib.patches import Patch
+
+        from ilya.metarl.envs.krazy import AGENT_COLOUR, BASE_PALETTE, TILE_NAMES
+
+        handles = [Patch(color=c / 255.0, label=n) for c, n in zip(BASE_PALETTE, TILE_NAMES, strict=True)]
+        handles.append(Patch(color=AGENT_COLOUR / 255.0, label="agent (start)"))
+        axes[0].legend(handles=handles, loc="upper left", bbox_to_anchor=(-0.45, 1.0), fontsize=7)
     for ax, h, title, r in zip(axes[1:], heat, titles, rets, strict=True):
         ax.imshow(world, alpha=0.35)
         ext = (-0.5, world.shape[1] - 0.5, world.shape[0] - 0.5, -0.5)

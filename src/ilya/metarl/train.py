@@ -175,8 +175,9 @@ class Rl2Learner:
 
     def evaluate(self, seeds: np.ndarray, seed: int) -> dict[str, np.ndarray]:
         """Per test world: mean return of the scored episodes (after n_explore), and per-episode returns."""
-        b = self._trials(seeds, seed)
-        ep = episode_returns(b["rewards"], self.spec.horizon)
+        k = max(1, self.cfg.eval_trials)
+        b = self._trials(np.repeat(seeds, k), seed)
+        ep = episode_returns(b["rewards"], self.spec.horizon).reshape(len(seeds), k, -1).mean(1)  # (N, E)
         return {"score": ep[:, self.cfg.n_explore:].mean(1), "before": ep[:, : self.cfg.n_explore].mean(1),
                 "episodes": ep.mean(0)}
 

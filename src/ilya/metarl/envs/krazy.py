@@ -329,9 +329,12 @@ class KrazyWorldVec:
             img[:, 1, 1] = AGENT_COLOUR
         return np.repeat(np.repeat(img, px, axis=1), px, axis=2)
 
-    def render(self, i: int = 0, cell_px: int = 16) -> np.ndarray:
-        """An RGB frame of slot ``i``'s whole board (task palette, agent in blue)."""
-        return self._pixels(cell_px, full=True)[i]
+    def render(self, i: int = 0, cell_px: int = 16, true_colours: bool = False) -> np.ndarray:
+        """An RGB frame of slot ``i``'s whole board: the task's palette (what the agent sees) or, with
+        ``true_colours``, the fixed `BASE_PALETTE` (for figures with a legend); the agent in blue."""
+        img = (BASE_PALETTE if true_colours else self.palette[i])[self.board[i]]  # (H, W, 3)
+        img[self.pos[i, 0], self.pos[i, 1]] = AGENT_COLOUR
+        return np.repeat(np.repeat(img, cell_px, axis=0), cell_px, axis=1)
 
 
 class KrazyWorldEnv(gym.Env):

@@ -1,0 +1,35 @@
+"""Real (short) trainings: run by `pytest -m slow` and the benchmark scripts, not by default."""
+
+from pathlib import Path
+
+import pytest
+
+from ilya.metarl.config import TrainConfig
+from ilya.metarl.envs import KrazyConfig
+from ilya.metarl.train import train
+
+pytestmark = pytest.mark.slow
+
+
+def test_emaml_beats_the_random_floor_on_krazy_world(tmp_path: Path):
+    s = train(TrainConfig(algo="emaml", env_steps=60_000, runs_dir=tmp_path, run="em", quiet=True))
+    assert s["test_return"] > s["random_return"] + 2 * s["test_return_se"]
+    assert s["test_return"] > s["test_before"]  # the inner update helps on held-out worlds
+
+
+def test_erl2_learns_to_explore_then_exploit(tmp_path: Path):
+    easy = KrazyConfig(size=5, horizon=15, randomize_actions=False, randomize_palette=False,
+                       shuffle_features=False, death=0.0, energy=0, ice=0.0, locks=0.0, teleporters=False)
+    s = train(TrainConfig(algo="erl2", env_steps=80_000, krazy=easy, runs_dir=tmp_path, run="er", quiet=True))
+    assert s["test_return"] > s["random_return"] + 0.2
+    # later episodes of a trial are better than the first: the memory carries what was found
+    eps = s["test_episode_returns"]
+    assert eps[-1] > eps[0]
+
+
+def test_demo_runs(tmp_path: Path, capsys):
+    from ilya.metarl.cli import demo
+
+    demo(tmp_path)
+    out = capsys.readouterr().out
+    assert "E-RL²" in out and (tmp_path / "metarl" / "demo-compare-krazy" / "plots" / "compare_return.png").is_file()
