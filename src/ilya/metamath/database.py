@@ -158,16 +158,16 @@ class Database:
 
         return apply(self, goal, label, subst, before=before, hyps=hyps)
 
-    def syntax_proof(self, expr: Expr) -> list[str]:
+    def syntax_proof(self, expr: Expr, before: str | None = None) -> list[str]:
         from ilya.metamath.unify import syntax_proof
 
-        return syntax_proof(self, expr)
+        return syntax_proof(self, expr, before=before)
 
-    def parses(self, expr: Expr) -> bool:
+    def parses(self, expr: Expr, before: str | None = None) -> bool:
         """Whether a typed term parses with the syntax axioms (e.g. ``("class", "A", "i^i", "B")``)."""
         from ilya.metamath.unify import _grammar
 
-        return _grammar(self).parse(tuple(expr)) is not None
+        return _grammar(self).parse(tuple(expr), None if before is None else self[before].index) is not None
 
     def prove_tree_to_proof(self, tree) -> list[str]:
         from ilya.metamath.proof import tree_to_rpn

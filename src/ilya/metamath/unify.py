@@ -14,7 +14,7 @@ from ilya.metamath.errors import MetamathError
 from ilya.metamath.verify import substitute
 
 if TYPE_CHECKING:
-    from ilya.metamath.database import Database, Expr, Statement
+    from ilya.metamath.database import Database, Expr, Statement  # noqa: F401
 
 
 def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None) -> dict[str, Expr] | None:
@@ -89,7 +89,7 @@ def apply(db: Database, goal: Expr, label: str, subst: dict[str, Expr], before: 
     for v, t in sub.items():
         if not t:
             raise MetamathError(f"substitution type mismatch: {v} gets an empty term")
-        if not db.parses((floats[v], *t)):
+        if _grammar(db).parse((floats[v], *t), None if thm is None else thm.index) is None:
             raise MetamathError(f"substitution type mismatch: '{' '.join(t)}' is not a {floats[v]} "
                                 f"(for {v} of {label})")
     if substitute(s.expr, sub) != goal:
@@ -119,11 +119,12 @@ class Grammar:
         self.db = db
         floats = [s for s in db.statements if s.kind == "f"]
         self.var_type: dict[str, str] = {}
-        self.var_float: dict[str, str] = {}
-        for f in floats:  # the first $f of a variable (set.mm types each variable once, globally)
+        self.var_floats: dict[str, list[Statement]] = {}  # every $f of a variable (scopes may differ)
+        for f in floats:
             self.var_type.setdefault(f.expr[1], f.expr[0])
-            self.var_float.setdefault(f.expr[1], f.label)
+            self.var_floats.setdefault(f.expr[1], []).append(f)
         self.types = set(self.var_type.values())
+        self.index = {s.label: s.index for s in db.statements if s.kind == "a"}
         # rules: typecode -> first constant -> [(label, items)], and rules starting with a variable
         self.by_first: dict[str, dict[str, list]] = {t: {} for t in self.types}
         self.by_var: dict[str, list] = {t: [] for t in self.types}
@@ -142,8 +143,10 @@ class Grammar:
             else:
                 self.by_var[s.expr[0]].append(rule)
 
-    def parse(self, expr: Expr) -> list[str] | None:
+    def parse(self, expr: Expr, limit: int | None = None) -> list[str] | None:
+        """The RPN proof of ``expr``, using only syntax axioms with index < ``limit`` when given."""
         tc, toks = expr[0], expr[1:]
+        index = self.index
         if tc not in self.types and tc == "|-" and "wff" in self.types:
             tc = "wff"
         if tc not in self.types:
@@ -163,12 +166,13 @@ class Grammar:
             res: dict[int, tuple[str, ...]] = {}
             if i < n:
                 tok = toks[i]
-                if self.var_type.get(tok) == t and tok in self.db.variables:
-                    res[i + 1] = (self.var_float[tok],)
-                for rule in self.by_first[t].get(tok, ()):
-                    for end, proof in seq(rule, i):
-                        res.setdefault(end, proof)
-                for rule in self.by_var[t]:
+                for f in self.var_floats.get(tok, ()):
+                    if f.expr[0] == t and (limit is None or f.active_at(limit)):
+                        res[i + 1] = (f.label,)
+                        break
+                for rule in (*self.by_first[t].get(tok, ()), *self.by_var[t]):
+                    if limit is not None and index[rule[0]] >= limit:
+                        continue
                     for end, proof in seq(rule, i):
                         res.setdefault(end, proof)
             active.discard(key)
@@ -207,9 +211,11 @@ def _grammar(db: Database) -> Grammar:
     return db._syntax
 
 
-def syntax_proof(db: Database, expr: Expr) -> list[str]:
-    """The RPN proof of a typed term (``("wff", "(", "ph", "->", "ps", ")")``) from the syntax axioms."""
-    proof = _grammar(db).parse(tuple(expr))
+def syntax_proof(db: Database, expr: Expr, before: str | None = None) -> list[str]:
+    """The RPN proof of a typed term (``("wff", "(", "ph", "->", "ps", ")")``) from the syntax axioms
+    (only those before the statement ``before`` when given, so the proof can be cited there)."""
+    limit = None if before is None else db[before].index
+    proof = _grammar(db).parse(tuple(expr), limit)
     if proof is None:
         raise MetamathError(f"'{' '.join(expr)}' does not parse with the database's syntax axioms")
     return proof
