@@ -123,6 +123,8 @@ class Grammar:
         for f in floats:
             self.var_type.setdefault(f.expr[1], f.expr[0])
             self.var_floats.setdefault(f.expr[1], []).append(f)
+        for fs in self.var_floats.values():  # without a theorem to prove, prefer $f's that are never closed
+            fs.sort(key=lambda f: (f.end >= 0, f.index))
         self.types = set(self.var_type.values())
         self.index = {s.label: s.index for s in db.statements if s.kind == "a"}
         # rules: typecode -> first constant -> [(label, items)], and rules starting with a variable
