@@ -34,7 +34,7 @@ def test_replayed_steps_rebuild_every_proof(slice_db):
     kernel = Kernel(db)
     for st in db.theorems():
         rec = theorem_record(db, st.label)
-        labels = kernel.assemble(replay(kernel, rec))
+        labels = kernel.assemble(replay(kernel, rec), st.label)
         assert labels == db.proof(st.label)
         kernel.verify(st.label, labels)
 

@@ -57,7 +57,7 @@ def test_oracle_search_proves_small_theorems_and_rejects_wrong_steps(slice_db, d
     assert all(r.proved for r in res)
     assert sum(r.counts["rejected:unknown_label"] for r in res) > 0
     for r in res:
-        labels = kernel.assemble(r.proof)
+        labels = kernel.assemble(r.proof, r.theorem)
         kernel.verify(r.theorem, labels)
         assert "nosuch" not in labels
 

@@ -50,7 +50,7 @@ def result_row(kernel: Kernel, r: SearchResult) -> dict[str, Any]:
     if r.proof is not None:
         from ilya.metamath import MetamathError
 
-        labels = kernel.assemble(r.proof)
+        labels = kernel.assemble(r.proof, r.theorem)
         try:
             kernel.verify(r.theorem, labels)
         except MetamathError as e:  # never expected: the kernel refused what it accepted step by step
@@ -267,6 +267,7 @@ def run_eval(cfg: Any, spec: dict[str, Any]) -> dict[str, Any]:
             bar.update(1)
             run.log(len(rows), **{"eval/proved_pct": 100.0 * sum(r["proved"] for r in rows) / len(rows)})
 
+        t_eval = time.perf_counter()
         if todo:
             if cfg.workers > 1 or cfg.address:
                 prove_distributed(str(db.path), spec, todo, scfg, cfg.workers, cfg.batch, cfg.address,
@@ -276,6 +277,13 @@ def run_eval(cfg: Any, spec: dict[str, Any]) -> dict[str, Any]:
         bar.close()
         rows = [r for r in rows if r["label"] in set(labels)]
         figures = summarize(rows, cfg)
+        if todo:  # throughput of this invocation (lockstep searches overlap, so their walls do not add up)
+            new = [r for r in rows if r["label"] in set(todo)]
+            elapsed = time.perf_counter() - t_eval
+            figures["eval_seconds"] = round(elapsed, 1)
+            figures["expansions_per_s"] = round(sum(r["expansions"] for r in new) / max(elapsed, 1e-9), 2)
+            figures["theorems_per_min"] = round(60 * len(new) / max(elapsed, 1e-9), 2)
+        figures["workers"] = cfg.workers
         if cfg.metamath_exe:
             proofs = {r["label"]: r["proof"] for r in rows if r["proved"]}
             ok = check_with_metamath_exe(db, proofs)

@@ -53,6 +53,9 @@ class Kernel:
         self.db = db
         self.forbidden = forbidden or set()  # labels the prover may not cite (e.g. discouraged ones)
         self._theorems: dict[str, Theorem] = {}
+        self._float_cache: dict[int, dict[Expr, str]] = {}
+        self._all_floats: list[Any] | None = None
+        self._index: int | None = None
 
     # ------------------------------------------------------------------ theorems
     def theorem(self, label: str) -> Theorem:
@@ -122,11 +125,40 @@ class Kernel:
         return th.label if st is not None and st.kind == "p" else None
 
     # ------------------------------------------------------------------ proofs
-    def assemble(self, tree: ProofTree) -> list[str]:
-        """The normal (RPN) Metamath proof of a found proof tree, syntax subproofs filled in."""
+    def assemble(self, tree: ProofTree, theorem: str | None = None) -> list[str]:
+        """The normal (RPN) Metamath proof of a found proof tree, syntax subproofs filled in.
+
+        With ``theorem``, the variables' ``$f`` hypotheses are the ones in scope at that theorem (set.mm
+        declares some variables' ``$f`` locally, under other labels than their first one).
+        """
         out: list[str] = []
+        self._index = self.theorem(theorem).index if theorem is not None else None
         self._rpn(tree, out)
         return out
+
+    def _syntax(self, index: int | None, expr: Expr) -> list[str]:
+        proof = self.db.syntax_proof(expr)
+        if index is None:
+            return proof
+        floats = self._floats_at(index)
+        out = []
+        for lab in proof:
+            st = self.db[lab]
+            out.append(floats.get(tuple(st.expr), lab) if st.kind == "f" else lab)
+        return out
+
+    def _floats_at(self, index: int) -> dict[Expr, str]:
+        """``$f`` hypotheses in scope at statement ``index``: (typecode, var) -> label."""
+        got = self._float_cache.get(index)
+        if got is None:
+            if self._all_floats is None:
+                self._all_floats = [s for s in self.db.statements if s.kind == "f"]
+            got = {}
+            for f in self._all_floats:
+                if f.index < index and f.active_at(index):
+                    got[tuple(f.expr)] = f.label
+            self._float_cache[index] = got
+        return got
 
     def _rpn(self, t: ProofTree, out: list[str]) -> None:
         db = self.db
@@ -140,7 +172,7 @@ class Kernel:
         for h in st.hyps:
             hs = db[h]
             if hs.kind == "f":
-                out.extend(db.syntax_proof((hs.expr[0], *sub[hs.expr[1]])))
+                out.extend(self._syntax(self._index, (hs.expr[0], *sub[hs.expr[1]])))
             else:
                 self._rpn(next(children), out)
         out.append(st.label)
