@@ -68,7 +68,7 @@ def test_show_and_stats(tmp_path, capsys):
     assert main(["metamath", "show", "th1", "--db", str(DEFAULT_DIR / "demo0.mm"), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["expr"] == "|- t = t" and info["proof"][0].startswith("GOAL |- t = t PROOFSTEP mp")
-    assert main(["metamath", "stats", HOL, "--out", str(tmp_path), "--json"]) == 0
+    assert main(["metamath", "stats", "--db", HOL, "--out", str(tmp_path), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["$p"] == 138 and stats["proof steps (max)"] >= stats["proof steps (median)"] > 0
     assert len(stats["plots"]) == 3

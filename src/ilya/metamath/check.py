@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 
 from ilya.metamath.errors import MetamathError
@@ -12,10 +13,17 @@ BACKENDS = ("auto", "fast", "python")
 
 
 def fast_available() -> bool:
-    """Whether the compiled core (``ilya.metamath._fast``, built by ``pip install``) imports."""
+    """Whether the compiled core (``ilya.metamath._fast``, built by ``pip install``) imports and is not
+    older than its source (an edited ``_fast.pyx`` that was not rebuilt falls back to Python)."""
     try:
-        from ilya.metamath import _fast  # noqa: F401
+        from ilya.metamath import _fast
     except ImportError:
+        return False
+    so = Path(_fast.__file__)
+    pyx = Path(__file__).with_name("_fast.pyx")
+    if so.suffix != ".pyx" and pyx.exists() and pyx.stat().st_mtime > so.stat().st_mtime + 1:
+        warnings.warn("ilya.metamath: _fast.pyx is newer than the compiled core; using the Python verifier "
+                      "(rebuild with: pip install -e .)", stacklevel=2)
         return False
     return True
 

@@ -110,7 +110,7 @@ def show_command(cfg: ShowConfig) -> dict[str, Any] | None:
 class StatsConfig:
     """Statement counts, proof lengths and their distributions (plots written under --out)."""
 
-    db: Annotated[Path, tyro.conf.Positional] = DEFAULT_DB
+    db: Path = DEFAULT_DB
     """the .mm file"""
     out: Path | None = None
     """folder for the PNG plots (default: no plots)"""
