@@ -48,6 +48,16 @@ def test_proof_tree_and_steps(demo0):
     assert [s.label for s in provable] == ["mp", "a2", "mp", "a2", "a1"]
 
 
+def test_unique_steps_visit_shared_subproofs_once(iset):
+    st = next(s for s in iset.theorems() if "Z" in "".join(s.proof_text[-3:]) and len(s.proof_text) > 20)
+    all_steps = iset.proof_steps(st.label)
+    uniq = iset.proof_steps(st.label, unique=True)
+    assert len(uniq) < len(all_steps)
+    key = lambda s: (s.goal, s.label)  # noqa: E731
+    assert {key(s) for s in uniq} == {key(s) for s in all_steps}
+    assert uniq[0] == all_steps[0]
+
+
 def test_unify_and_apply_replay_every_step(iset):
     for thm in ("id", "syl", "mp2", "pm2.43i"):
         for step in iset.proof_steps(thm):

@@ -98,3 +98,36 @@ def test_metamath_exe_rejects_it_too(tmp_path, name):
 @pytest.mark.skipif(MMEXE is None, reason="metamath-exe not installed")
 def test_good_file_accepted_by_metamath_exe(tmp_path):
     assert mmexe_verdict(_write(tmp_path, "good", GOOD)).ok
+
+
+PROOF = "wph wps wph wi a1i.1 wph wps ax-1 ax-mp"
+# edits inside a proof: (proof text, whether the file still parses)
+PROOF_EDITS = {
+    "comment_in_proof": ("wph wps $( a comment $) wph wi a1i.1 wph wps ax-1 ax-mp", True),
+    "comment_only_proof": ("$( nothing $)", False),
+    "second_equals": (f"{PROOF} $= wph", False),
+    "glued_end": (f"{PROOF}$.", False),
+    "glued_comment": (f"wph $(x $) {PROOF}", False),
+    "nested_comment_in_proof": (f"wph $( a $( b $) {PROOF}", False),
+    "dollar_token_in_proof": (f"{PROOF} $x", False),
+    "dollar_inside_comment": (f"$( costs $5 and $a $) {PROOF}", True),
+    "close_glued_in_comment": (f"$( a b$) $) {PROOF}", False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROOF_EDITS))
+def test_proof_text_edits_both_backends(tmp_path, name):
+    from ilya.metamath.check import fast_available
+
+    proof, parses = PROOF_EDITS[name]
+    p = _write(tmp_path, name, GOOD.replace(PROOF, proof))
+    backends = ["python", "fast"] if fast_available() else ["python"]
+    for backend in backends:
+        if parses:
+            assert verify_file(p, backend=backend).ok
+        else:
+            with pytest.raises(MetamathError) as exc:
+                verify_file(p, backend=backend)
+            assert exc.value.line == 16, str(exc.value)
+    if MMEXE is not None:
+        assert mmexe_verdict(p).ok == parses

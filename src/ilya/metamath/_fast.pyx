@@ -17,7 +17,7 @@ import os
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc
-from libc.string cimport memcmp, memcpy, memset
+from libc.string cimport memchr, memcmp, memcpy, memset
 
 
 class FastParseError(Exception):
@@ -380,7 +380,6 @@ cdef class Core:
     cdef int next_tok(self, Py_ssize_t* ts, Py_ssize_t* tl) except -1:
         """Next token outside comments; 0 at the end of the file. Checks the comment rules."""
         cdef const unsigned char* b = self.b
-        cdef Py_ssize_t cs, cl, start
         while True:
             if not raw_tok(b, &self.pos, self.n, ts, tl):
                 return 0
@@ -388,16 +387,57 @@ cdef class Core:
                 return 1
             if tl[0] != 2:
                 self.fail(ts[0], "'$(' must be a token of its own")
-            start = ts[0]
-            while True:
-                if not raw_tok(b, &self.pos, self.n, &cs, &cl):
-                    self.fail(start, "comment never closed")
-                if has_pair(b, cs, cl, 40):
-                    self.fail(cs, "'$(' inside a comment")
-                if has_pair(b, cs, cl, 41):
-                    if cl != 2:
-                        self.fail(cs, "'$)' inside a comment must be a token of its own")
-                    break
+            self.skip_comment(ts[0])
+
+    cdef inline bint delimited(self, Py_ssize_t k) noexcept:
+        """Whether the 2-character token candidate at k has white space (or a file edge) around it."""
+        return (k == 0 or is_ws(self.b[k - 1])) and (k + 2 >= self.n or is_ws(self.b[k + 2]))
+
+    cdef int skip_comment(self, Py_ssize_t start) except -1:
+        """Move past the comment opened by the '$(' at ``start``: the first '$)' must be a token of its
+        own and no '$(' may come before it (the rules `Source._chunks` applies)."""
+        cdef const unsigned char* b = self.b
+        cdef Py_ssize_t p = start + 2, k
+        cdef const unsigned char* q
+        while True:
+            q = <const unsigned char*> memchr(b + p, 36, self.n - p) if p < self.n else NULL
+            if q == NULL:
+                self.fail(start, "comment never closed")
+            k = q - b
+            if k + 1 < self.n and b[k + 1] == 40:
+                self.fail(k, "'$(' inside a comment")
+            if k + 1 < self.n and b[k + 1] == 41:
+                if not self.delimited(k):
+                    self.fail(k, "'$)' inside a comment must be a token of its own")
+                self.pos = k + 2
+                return 0
+            p = k + 1
+
+    cdef int skip_proof(self, Py_ssize_t start, Py_ssize_t* pend, Py_ssize_t* nonempty) except -1:
+        """From just after '$=', find the closing '$.' (skipping comments); any other '$' token is an
+        error.  ``nonempty`` tells whether the proof has a token."""
+        cdef const unsigned char* b = self.b
+        cdef Py_ssize_t p = self.pos, k, j
+        cdef const unsigned char* q
+        while True:
+            q = <const unsigned char*> memchr(b + p, 36, self.n - p) if p < self.n else NULL
+            if q == NULL:
+                self.fail(start, "statement never closed by '$.'")
+            k = q - b
+            if not nonempty[0]:
+                for j in range(p, k):
+                    if not is_ws(b[j]):
+                        nonempty[0] = 1
+                        break
+            if k + 1 < self.n and self.delimited(k) and b[k + 1] == 46:  # '$.'
+                pend[0] = k
+                self.pos = k + 2
+                return 0
+            if k + 1 < self.n and self.delimited(k) and b[k + 1] == 40:  # '$(' comment
+                self.skip_comment(k)
+                p = self.pos
+                continue
+            self.fail(k, "unexpected '$' token in a proof")
 
     # ------------------------------------------------------------------ parsing
     def parse(self, path):
@@ -576,11 +616,9 @@ cdef class Core:
                 if kk == K_EQ and kw == K_P and not in_proof:
                     in_proof = True
                     pstart = self.pos
-                    continue
+                    self.skip_proof(start, &pend, &nproof)
+                    break
                 self.fail(ts, "unexpected '$' token in a statement")
-            if in_proof:
-                nproof += 1
-                continue
             if kw == K_C or kw == K_V:
                 s = self.intern(self.b + ts, tl)
             else:
@@ -588,7 +626,8 @@ cdef class Core:
                 if s < 0:
                     self.fail(ts, "undeclared math symbol")
             vec_push(body, s)
-        pend = ts
+        if not in_proof:
+            pend = ts
         if kw == K_C:
             return self.declare_consts(kwpos, body)
         if kw == K_V:

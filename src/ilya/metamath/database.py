@@ -136,10 +136,10 @@ class Database:
 
         return proof_tree(self, self[label])
 
-    def proof_steps(self, label: str, only_provable: bool = False):  # -> list[Step]
+    def proof_steps(self, label: str, only_provable: bool = False, unique: bool = False):  # -> list[Step]
         from ilya.metamath.proof import proof_steps
 
-        return proof_steps(self, self[label], only_provable=only_provable)
+        return proof_steps(self, self[label], only_provable=only_provable, unique=unique)
 
     def verify(self, label: str) -> list[str]:
         """Check one ``$p``; raise `MetamathError` naming the reason if it is wrong, else return warnings."""

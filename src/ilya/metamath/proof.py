@@ -113,19 +113,25 @@ def normal_proof(db: Database, st: Statement) -> list[str]:
     return out
 
 
-def proof_steps(db: Database, st: Statement, only_provable: bool = False) -> list[Step]:
+def proof_steps(db: Database, st: Statement, only_provable: bool = False, unique: bool = False) -> list[Step]:
     """One `Step` per node applying an ``$a``/``$p``, in pre-order.
 
     ``only_provable=True`` keeps only steps whose goal has the theorem's typecode (``|-`` in set.mm):
     the steps GPT-f's model writes, the syntax (``wff``/``class``/``setvar``) steps being filled in by
-    `syntax_proof`.
+    `syntax_proof`.  ``unique=True`` visits a subproof shared by the compressed proof ('Z') once (the
+    fully expanded tree of a few set.mm proofs has over a million nodes).
     """
     root = proof_tree(db, st)
     labels = db.labels
     out: list[Step] = []
     stack = [root]
+    seen: set[int] = set()
     while stack:
         node = stack.pop()
+        if unique:
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
         s = labels.get(node.label)
         keep = s is not None and s.kind in ("a", "p") and node.expr is not None
         if keep and (not only_provable or node.expr[0] == st.expr[0]):
