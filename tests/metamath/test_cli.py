@@ -11,6 +11,7 @@ from ilya.core.plotting import png_text
 from ilya.metamath.check import fast_available
 from ilya.metamath.database import DEFAULT_DIR
 
+from .mmexe import MMEXE, mmexe_verdict
 from .test_malformed import GOOD
 
 HOL = str(DEFAULT_DIR / "hol.mm")
@@ -62,6 +63,8 @@ def test_incomplete_proof_is_a_warning(tmp_path, capsys):
     assert main(["metamath", "verify", str(p)]) == 0
     cap = capsys.readouterr()
     assert "a1i: proof is incomplete" in cap.err
+    if MMEXE is not None:  # metamath-exe warns too ("were not proved") and reports no error
+        assert mmexe_verdict(p).ok
 
 
 def test_show_and_stats(tmp_path, capsys):

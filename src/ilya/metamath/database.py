@@ -11,10 +11,14 @@ import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ilya.metamath.errors import MetamathError
 from ilya.metamath.source import Source
+
+if TYPE_CHECKING:
+    from ilya.metamath.proof import ProofNode, Step
+    from ilya.metamath.verify import VerifyReport
 
 DEFAULT_DIR = Path("/usr/share/metamath/databases")
 DEFAULT_DB = DEFAULT_DIR / "set.mm"
@@ -131,12 +135,12 @@ class Database:
 
         return normal_proof(self, self[label])
 
-    def proof_tree(self, label: str):  # -> ProofNode
+    def proof_tree(self, label: str) -> ProofNode:
         from ilya.metamath.proof import proof_tree
 
         return proof_tree(self, self[label])
 
-    def proof_steps(self, label: str, only_provable: bool = False, unique: bool = False):  # -> list[Step]
+    def proof_steps(self, label: str, only_provable: bool = False, unique: bool = False) -> list[Step]:
         from ilya.metamath.proof import proof_steps
 
         return proof_steps(self, self[label], only_provable=only_provable, unique=unique)
@@ -147,7 +151,7 @@ class Database:
 
         return verify_statement(self, self[label])
 
-    def verify_all(self, jobs: int = 1, labels: list[str] | None = None):  # -> VerifyReport
+    def verify_all(self, jobs: int = 1, labels: list[str] | None = None) -> VerifyReport:
         from ilya.metamath.verify import verify_database
 
         return verify_database(self, jobs=jobs, labels=labels)
@@ -169,7 +173,7 @@ class Database:
 
         return _grammar(self).parse(tuple(expr), None if before is None else self[before].index) is not None
 
-    def prove_tree_to_proof(self, tree) -> list[str]:
+    def prove_tree_to_proof(self, tree: ProofNode) -> list[str]:
         from ilya.metamath.proof import tree_to_rpn
 
         return tree_to_rpn(tree)
