@@ -135,3 +135,22 @@ def _nodes(root):
         seen.add(id(n))
         yield n
         stack.extend(n.children)
+
+
+def test_proof_from_gptf_steps_round_trip(iset):
+    """GPT-f steps -> full proof (syntax filled in) -> the kernel verifies it, for sampled theorems."""
+    from ilya.metamath.verify import check_proof
+
+    rng = __import__("random").Random(3)
+    thms = [s for s in rng.sample(iset.theorems(), 120) if len(s.proof_text) < 60][:40]
+    assert len(thms) >= 20
+    for st in thms:
+        for unique in (False, True):
+            steps = iset.proof_steps(st.label, only_provable=True, unique=unique)
+            proof = iset.proof_from_steps(st.label, steps)
+            check_proof(iset, st, proof)
+    steps = iset.proof_steps("syl", only_provable=True)
+    with pytest.raises(MetamathError, match="open goal"):
+        iset.proof_from_steps("syl", steps[1:])
+    with pytest.raises(MetamathError, match="left over"):
+        iset.proof_from_steps("syl", steps + steps[-1:])

@@ -178,6 +178,12 @@ class Database:
 
         return tree_to_rpn(tree)
 
+    def proof_from_steps(self, theorem: str, steps: list[Step]) -> list[str]:
+        """A full normal proof of ``theorem`` from its GPT-f (``|-``) steps; see `proof.proof_from_steps`."""
+        from ilya.metamath.proof import proof_from_steps
+
+        return proof_from_steps(self, theorem, steps)
+
     def compress(self, labels: list[str], theorem: str) -> str:
         from ilya.metamath.proof import compress
 

@@ -251,3 +251,53 @@ def compress(db: Database, st: Statement, labels: list[str], width: int = 79, in
     for i in range(0, len(letters), step):
         lines.append(pad + letters[i:i + step])
     return "\n".join(lines)
+
+
+def proof_from_steps(db: Database, theorem: str, steps: list[Step]) -> list[str]:
+    """Rebuild a full normal proof of ``theorem`` from GPT-f steps (its ``|-`` steps in pre-order).
+
+    Each step is applied with `Database.apply` (so every check of a real verifier is made), syntax
+    subgoals are proved with `syntax_proof`, ``$e`` subgoals by the theorem's hypotheses, and a goal
+    proved earlier is reused when the next step is for another goal (the ``unique=True`` step lists).
+    Raises `MetamathError` naming the step that does not fit.
+    """
+    import sys
+
+    st = db[theorem]
+    hyps = {db.labels[h].expr: h for h in st.hyps if db.labels[h].kind == "e"}
+    proved: dict[Expr, list[str]] = {}
+    pos = 0
+
+    def prove(goal: Expr, depth: int) -> list[str]:
+        nonlocal pos
+        if goal in hyps:
+            return [hyps[goal]]
+        if goal in proved and (pos >= len(steps) or steps[pos].goal != goal):
+            return proved[goal]
+        if pos >= len(steps):
+            raise MetamathError(f"{theorem}: steps run out before '{' '.join(goal)}' is proved")
+        step = steps[pos]
+        pos += 1
+        if tuple(step.goal) != goal:
+            raise MetamathError(f"{theorem}: step {pos} is for '{' '.join(step.goal)}' but the open goal is "
+                                f"'{' '.join(goal)}'")
+        subgoals = db.apply(goal, step.label, step.subst, before=theorem)
+        out: list[str] = []
+        for h, g in zip(db.labels[step.label].hyps, subgoals, strict=True):
+            if db.labels[h].kind == "f":
+                out += db.syntax_proof(g, before=theorem)
+            else:
+                out += prove(g, depth + 1)
+        out.append(step.label)
+        proved[goal] = out
+        return out
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20000))
+    try:
+        proof = prove(st.expr, 0)
+    finally:
+        sys.setrecursionlimit(limit)
+    if pos != len(steps):
+        raise MetamathError(f"{theorem}: {len(steps) - pos} steps left over after the proof is complete")
+    return proof
