@@ -99,3 +99,28 @@ def test_vae_with_ffjord_posterior(tmp_path, capsys):
     run = Run.load("ffjord/v", tmp_path)
     _, nfe = run.series("train/nfe_ffjord")
     assert min(nfe) > 0
+
+
+def test_replot_redraws_the_paper_figures(trained):
+    runs, _ = trained
+    density = runs / "ffjord" / "g8" / "plots" / "density.png"
+    density.unlink()
+    assert main(["plot", "ffjord/g8", "--runs-dir", str(runs)]) == 0
+    assert density.stat().st_size > 5000
+
+
+def test_tabular_and_image_runs_go_end_to_end(tmp_path, capsys):
+    final = train(TrainConfig(data="synthetic6", iters=30, batch_size=128, hidden="32-32", num_blocks=1,
+                              atol=1e-3, eval_every=15, n_test=300, lr=5e-3, run="t", runs_dir=tmp_path,
+                              device="cpu"))
+    nll = Run.load("ffjord/t", tmp_path).series("train/nll")[1]
+    assert final["trace"] == "exact" and final["test_nll"] < nll[0] - 0.3, (final, nll[:3])
+    img = train(TrainConfig(data="digits", iters=4, batch_size=16, hidden="8", atol=1e-2, eval_every=2,
+                            n_test=32, run="i", runs_dir=tmp_path, device="cpu"))
+    assert img["trace"] == "hutchinson" and 0 < img["test_bpd"] < 20
+    assert (tmp_path / "ffjord" / "i" / "plots" / "samples.png").exists()
+    assert main(["ffjord", "eval", "--run", "i", "--runs-dir", str(tmp_path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["trace"] == "hutchinson" and out["test_bpd"] > 0
+    assert main(["ffjord", "sample", "--run", "i", "--runs-dir", str(tmp_path), "--n", "8"]) == 0
+    assert np.load(tmp_path / "ffjord" / "i" / "samples.npy").shape == (8, 1, 8, 8)

@@ -69,6 +69,10 @@ class CNF(nn.Module):
         kw: dict = {"method": o.solver, "atol": o.atol, "rtol": o.rtol}
         if o.solver in FIXED_GRID:
             kw["options"] = {"step_size": o.step_size or 0.05}
+        elif self.odefunc.regularisers:
+            # The RNODE integrals only regularise: leave them out of the step-size control, so that they
+            # do not themselves force extra steps (error control on z and log p only).
+            kw["options"] = {"norm": _state_and_logp_norm}
         return kw
 
     def forward(self, z: torch.Tensor, context: torch.Tensor | None = None, reverse: bool = False,
@@ -96,6 +100,10 @@ class CNF(nn.Module):
         z_out, delta = traj[0][-1], sign * traj[1][-1]
         self.regs = [sign * r[-1] for r in traj[2:]]
         return z_out, delta
+
+
+def _state_and_logp_norm(states: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    return torch.stack([s.pow(2).mean().sqrt() for s in states[:2]]).max()
 
 
 def standard_normal_logprob(z: torch.Tensor) -> torch.Tensor:
