@@ -219,7 +219,7 @@ cdef class Core:
     cdef Py_ssize_t nstmts, stmts_cap
     cdef Vec exprs, ints, tmpls
     # scope state
-    cdef Vec act_hyps, act_ess, act_dvs, scope_vars, scope_floats, scope_stack
+    cdef Vec act_hyps, act_ess, act_dvs, scope_vars, scope_floats, scope_stack, mvars, cand
     cdef int32_t stamp
     cdef int32_t max_hyps
     # tokenizer state
@@ -264,6 +264,8 @@ cdef class Core:
         memset(&self.scope_vars, 0, sizeof(Vec))
         memset(&self.scope_floats, 0, sizeof(Vec))
         memset(&self.scope_stack, 0, sizeof(Vec))
+        memset(&self.mvars, 0, sizeof(Vec))
+        memset(&self.cand, 0, sizeof(Vec))
         memset(&self.arena, 0, sizeof(Vec))
         memset(&self.st_start, 0, sizeof(Vec))
         memset(&self.st_len, 0, sizeof(Vec))
@@ -283,6 +285,7 @@ cdef class Core:
         vec_free(&self.sym_mark); vec_free(&self.sym_slot); vec_free(&self.exprs); vec_free(&self.ints)
         vec_free(&self.tmpls); vec_free(&self.act_hyps); vec_free(&self.act_ess); vec_free(&self.act_dvs)
         vec_free(&self.scope_vars); vec_free(&self.scope_floats); vec_free(&self.scope_stack)
+        vec_free(&self.mvars); vec_free(&self.cand)
         vec_free(&self.arena); vec_free(&self.st_start); vec_free(&self.st_len); vec_free(&self.sv_start)
         vec_free(&self.sv_len); vec_free(&self.table_st)
 
@@ -292,10 +295,23 @@ cdef class Core:
 
     # ------------------------------------------------------------------ symbol table
     cdef inline uint64_t fnv(self, const unsigned char* s, Py_ssize_t l) noexcept:
-        cdef uint64_t h = 1469598103934665603ULL
+        """Hash of a token: 8 bytes at a time, multiply-xorshift mixing (low bits index the table)."""
+        cdef uint64_t h = 0x9E3779B97F4A7C15ULL ^ <uint64_t> l
+        cdef uint64_t w
         cdef Py_ssize_t k
+        while l >= 8:
+            memcpy(&w, s, 8)
+            h = (h ^ w) * 0xff51afd7ed558ccdULL
+            h ^= h >> 32
+            s += 8
+            l -= 8
+        w = 0
         for k in range(l):
-            h = (h ^ s[k]) * 1099511628211ULL
+            w |= (<uint64_t> s[k]) << (8 * k)
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL
+        h ^= h >> 29
+        h *= 0x94d049bb133111ebULL
+        h ^= h >> 31
         return h | 1
 
     cdef int grow_table(self) except -1:
@@ -479,11 +495,16 @@ cdef class Core:
         self.n = PyBytes_GET_SIZE(data)
         self.pos = 0
         cdef Py_ssize_t k
-        cdef unsigned char c
-        for k in range(self.n):
-            c = self.b[k]
-            if not (33 <= c <= 126 or is_ws(c)):
-                self.fail(k, "illegal character")
+        cdef unsigned char c, bad = 0
+        cdef unsigned char table[256]
+        for k in range(256):  # 1 for a byte outside printable ASCII and white space
+            table[k] = 0 if (33 <= k <= 126 or is_ws(<unsigned char> k)) else 1
+        for k in range(self.n):  # branch-free first pass; locate only if something is wrong
+            bad |= table[self.b[k]]
+        if bad:
+            for k in range(self.n):
+                if table[self.b[k]]:
+                    self.fail(k, "illegal character")
         self.parse_tokens()
         self.b = ob
         self.pos = opos
@@ -728,7 +749,7 @@ cdef class Core:
 
     cdef int add_statement(self, int32_t label, int kw, Py_ssize_t start, Vec* body, Py_ssize_t pstart,
                            Py_ssize_t pend) except -1:
-        cdef Py_ssize_t k, j, nvars, nfound
+        cdef Py_ssize_t k, j
         cdef int32_t s, h, sid, e0
         cdef Stmt* st
         cdef Stmt* hs
@@ -752,37 +773,44 @@ cdef class Core:
             return 0
         # mandatory variables: those of the statement and of the active $e's
         self.stamp += 1
-        nvars = 0
+        self.mvars.n = 0
         for k in range(body.n):
             s = body.d[k]
             if self.sym_kind.d[s] == S_VAR and self.sym_mark.d[s] != self.stamp:
                 self.sym_mark.d[s] = self.stamp
-                nvars += 1
+                vec_push(&self.mvars, s)
         for j in range(self.act_ess.n):
             hs = &self.stmts[self.act_ess.d[j]]
             for k in range(hs.nexpr):
                 s = self.exprs.d[hs.expr + k]
                 if self.sym_kind.d[s] == S_VAR and self.sym_mark.d[s] != self.stamp:
                     self.sym_mark.d[s] = self.stamp
-                    nvars += 1
-        # mandatory hypotheses in order; slots
+                    vec_push(&self.mvars, s)
+        # mandatory hypotheses: the active $e's and the active $f of each mandatory variable, in order
+        self.cand.n = 0
+        for j in range(self.act_ess.n):
+            vec_push(&self.cand, self.act_ess.d[j])
+        for j in range(self.mvars.n):
+            h = self.sym_float.d[self.mvars.d[j]]
+            if h < 0:
+                self.fail(start, "variable without an active $f")
+            vec_push(&self.cand, h)
+        for j in range(1, self.cand.n):  # insertion sort (a handful of hypotheses)
+            h = self.cand.d[j]
+            k = j - 1
+            while k >= 0 and self.cand.d[k] > h:
+                self.cand.d[k + 1] = self.cand.d[k]
+                k -= 1
+            self.cand.d[k + 1] = h
         st = &self.stmts[sid]
         st.hyps = <int32_t> self.ints.n
-        nfound = 0
-        for j in range(self.act_hyps.n):
-            h = self.act_hyps.d[j]
+        for j in range(self.cand.n):
+            h = self.cand.d[j]
             hs = &self.stmts[h]
-            if hs.kind == T_E:
-                vec_push(&self.ints, h)
-            else:
-                s = self.exprs.d[hs.expr + 1]
-                if self.sym_mark.d[s] == self.stamp:
-                    self.sym_slot.d[s] = <int32_t> (self.ints.n - st.hyps)
-                    vec_push(&self.ints, h)
-                    nfound += 1
-            st = &self.stmts[sid]
-        if nfound != nvars:
-            self.fail(start, "variable without an active $f")
+            if hs.kind == T_F:
+                self.sym_slot.d[self.exprs.d[hs.expr + 1]] = <int32_t> j
+            vec_push(&self.ints, h)
+        st = &self.stmts[sid]
         st.nhyps = <int32_t> (self.ints.n - st.hyps)
         # conclusion template
         st.tmpl = <int32_t> self.tmpls.n
