@@ -58,6 +58,11 @@ class TrainConfig(RunConfig):
     """MAML: step size α of the policy-gradient inner update"""
     emaml_weight: float = 1.0
     """E-MAML: weight of the term through the pre-update sampling distribution (only for --algo emaml)"""
+    emaml_normalize: bool = True
+    """E-MAML: per-step log-probabilities and standardised post-update returns in the extra term
+    (--no-emaml-normalize: the raw estimator, which swamped the PPO term in our runs)"""
+    emaml_first_epoch: bool = True
+    """E-MAML: add the extra term in the first PPO epoch only, where it is on-policy"""
     trials: int = 64
     """RL²: trials (one world each) per PPO batch"""
     n_episodes: int = 5
@@ -80,6 +85,8 @@ class TrainConfig(RunConfig):
     """join this Ray cluster for sampling (e.g. auto or ray://host:10001)"""
     quiet: bool = False
     """no per-evaluation line on stderr"""
+    json: bool = False
+    """print the final figures as one JSON object"""
 
 
 

@@ -79,14 +79,18 @@ class MamlLearner:
             logp_old, _ = action_logp({k: v.detach() for k, v in adapted.items()}, post["obs"], post["actions"])
         post_return = post["rewards"].sum(-1).mean(-1)  # (N,) each task's adapted return
         info: dict[str, float] = {}
-        for _ in range(cfg.ppo_epochs):
+        for epoch in range(cfg.ppo_epochs):
             adapted, logp_pre = self._adapted(pre, adv_pre, create_graph=True)
             logp_post, ent = action_logp(adapted, post["obs"], post["actions"])
             loss, info = ppo_clip_loss(logp_post, logp_old, adv_post, cfg.clip, post["mask"])
             loss = loss - cfg.entropy_coef * masked_mean(ent, post["mask"])
-            if self.weight:
+            if self.weight and (epoch == 0 or not cfg.emaml_first_epoch):
                 pre_traj_logp = (logp_pre * pre["mask"]).sum(-1)  # (N, K) log π_θ(τ) per trajectory
-                loss = loss - self.weight * emaml_surrogate(pre_traj_logp, post_return)
+                R = post_return
+                if cfg.emaml_normalize:  # same scale as the PPO term: per-step log-prob, standardised returns
+                    pre_traj_logp = pre_traj_logp / pre["mask"].sum(-1).clamp_min(1.0)
+                    R = (R - R.mean()) / (R.std() + 1e-8)
+                loss = loss - self.weight * emaml_surrogate(pre_traj_logp, R)
             self.opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params.values(), cfg.max_grad_norm)

@@ -295,26 +295,37 @@ class KrazyWorldVec:
 
     def _window(self) -> np.ndarray:
         """(B, 3, 3) tile types around the agent; off-board cells read as walls."""
-        pad = np.pad(self.board, ((0, 0), (1, 1), (1, 1)), constant_values=WALL)
-        rows = self.pos[:, 0, None] + np.arange(3)[None]  # (B, 3) in padded coordinates
-        cols = self.pos[:, 1, None] + np.arange(3)[None]
-        return pad[self._ar[:, None, None], rows[:, :, None], cols[:, None, :]]
+        H, W = self.H, self.W
+        rows = self.pos[:, 0, None] + np.arange(-1, 2)[None]  # (B, 3)
+        cols = self.pos[:, 1, None] + np.arange(-1, 2)[None]
+        flat = (self._ar[:, None, None] * (H * W) + rows.clip(0, H - 1)[:, :, None] * W
+                + cols.clip(0, W - 1)[:, None, :])  # (B, 3, 3) indices into the flat boards
+        win = np.take(self.board, flat)
+        off = ((rows < 0) | (rows >= H))[:, :, None] | ((cols < 0) | (cols >= W))[:, None, :]
+        win[off] = WALL
+        return win
+
+    def _features(self, tiles: np.ndarray) -> np.ndarray:
+        """(B, ...) tile types -> (B, ..., N_TILES) one-hot vectors with the task's channel permutation."""
+        idx = self._ar.reshape(-1, *([1] * (tiles.ndim - 1))) * N_TILES + tiles
+        return np.take(self._onehot.reshape(-1, N_TILES), idx, axis=0)
 
     def _vector(self) -> np.ndarray:
         B, H, W, ar = self.B, self.H, self.W, self._ar
         extras = np.stack([self.has_key.astype(np.float32),
                            self.energy / max(self.cfg.energy, 1)], 1).astype(np.float32)  # (B, 2)
         if self.cfg.obs == "full":
-            planes = self._onehot[ar[:, None, None], self.board]  # (B, H, W, N_TILES)
+            planes = self._features(self.board)  # (B, H, W, N_TILES)
             agent = np.zeros((B, H, W, 1), np.float32)
             agent[ar, self.pos[:, 0], self.pos[:, 1], 0] = 1.0
             return np.concatenate([np.concatenate([planes, agent], -1).reshape(B, -1), extras], 1)
-        win = self._onehot[ar[:, None, None], self._window()].reshape(B, -1)  # (B, 9 * N_TILES)
-        row = np.zeros((B, H), np.float32)
-        col = np.zeros((B, W), np.float32)
-        row[ar, self.pos[:, 0]] = 1.0
-        col[ar, self.pos[:, 1]] = 1.0
-        return np.concatenate([win, row, col, extras], 1)
+        win = self._features(self._window()).reshape(B, -1)  # (B, 9 * N_TILES)
+        out = np.zeros((B, 9 * N_TILES + H + W + 2), np.float32)
+        out[:, : 9 * N_TILES] = win
+        out[ar, 9 * N_TILES + self.pos[:, 0]] = 1.0  # row one-hot
+        out[ar, 9 * N_TILES + H + self.pos[:, 1]] = 1.0  # column one-hot
+        out[:, -2:] = extras
+        return out
 
     def _pixels(self, cell_px: int | None = None, full: bool | None = None) -> np.ndarray:
         ar = self._ar
