@@ -142,3 +142,23 @@ def test_iterate_runs_the_value_loop(tiny_model, dataset, capsys):
     assert hist[0]["value_provable"] + hist[0]["value_unprovable"] > 0
     assert (runs / "prover" / "it" / "plots" / "iterations.png").is_file()
     assert out["iterations"] == 1
+
+
+def test_shorten_finds_a_shorter_proof_and_writes_a_patch(slice_db, dataset, tmp_path, capsys):
+    """A theorem with a roundabout 5-step proof of ( ph -> ph ): the 1-step proof by ~id is found."""
+    from ilya.cli import main
+
+    db_path, db = slice_db
+    text = db_path.read_text()
+    long_proof = " ".join(db["idALT"].proof_text)
+    mm = tmp_path / "long.mm"
+    mm.write_text(text + f"\n  myid $p |- ( ph -> ph ) $=\n    {long_proof} $.\n")
+    assert main(["prover", "shorten", "--db", str(mm), "--data", str(dataset[0]), "--labels", "myid", "idALT",
+                 "--runs-dir", str(tmp_path), "--run", "sh", "--d", "8", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["skipped_modification_discouraged"] == 1  # idALT says "(Proof modification is discouraged.)"
+    assert out["shorter_verified"] == 1 and out["metamath_exe_accepted"] == 1
+    patch = (tmp_path / "prover" / "sh" / "shorter.patch").read_text()
+    assert "myid $p |- ( ph -> ph ) $=" in patch and "( id ) AB" in patch
+    row = json.loads((tmp_path / "prover" / "sh" / "shorter.jsonl").read_text())
+    assert row["steps"] == 1 < row["setmm_steps"]

@@ -81,7 +81,7 @@ def dataset_command(cfg: DatasetConfig) -> dict[str, Any]:
         print(f"{'valid theorems':24}{stats['valid_theorems']:>12,}{p['valid_theorems']:>12,}")
         print(f"{'test theorems':24}{stats['test_theorems']:>12,}{p['test_theorems']:>12,}")
         print(f"train {stats['train_theorems']:,} theorems / {stats['train_steps']:,} steps; "
-              f"{stats['unique_proof_steps']:,} steps distinct within their theorem; "
+              f"{stats['unique_proof_steps']:,} of all {stats['proof_steps']:,} steps distinct within their theorem; "
               f"{stats['mean_goal_symbols']} symbols per goal; written to {cfg.out}/ in {stats['seconds']} s")
     return stats
 

@@ -4,7 +4,9 @@ The search keeps going after its first proof (``stop_at_first=False``) and extra
 fewest steps from everything it found.  A proof is kept when it is shorter than set.mm's (counted the
 same way: ``|-`` steps of the expanded proof), both our kernel and metamath-exe accept it in place, and it
 uses no axiom that the original proof does not already depend on.  Statements and ``$d``s are untouched
-(the search is cut at the theorem and checks ``$d`` against the theorem's own).  The result is written as
+(the search is cut at the theorem and checks ``$d`` against the theorem's own).  As for GPT-f's
+contributions, theorems marked "(Proof modification is discouraged.)" are not tried and labels marked
+"(New usage is discouraged.)" are not cited.  The result is written as
 ``shorter.patch``, a unified diff against the database, and ``shorter.jsonl``.
 """
 
@@ -87,16 +89,20 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     from ilya.prover.cli import _policy_spec, pick_theorems
     from ilya.prover.evaluate import check_with_metamath_exe, load_database, make_policy, prove, split_labels
     from ilya.prover.search import SearchConfig
+    from ilya.prover.slicing import discouraged_labels
 
     db = load_database(cfg.db, cfg.data)
+    no_modify, no_usage = discouraged_labels(db.path)
     labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
+    skipped = [lab for lab in labels if lab in no_modify]
+    labels = [lab for lab in labels if lab not in no_modify]
     spec_cfg = type("C", (), {"policy": "model" if cfg.model else "frequency", "model": cfg.model,
                               "data": cfg.data, "runs_dir": cfg.runs_dir, "device": cfg.device,
                               "temperature": 1.0, "threads": 0, "seed": cfg.seed})
     policy = make_policy(_policy_spec(spec_cfg), db)
     scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, stop_at_first=False)
     with Run.open("prover", cfg) as run:
-        rows = prove(db, policy, labels, scfg, cfg.batch)
+        rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage)
         proved = [r for r in rows if r["proved"]]
         shorter = [r for r in proved if r.get("setmm_steps") and r["steps"] < r["setmm_steps"]]
         memo: dict[str, frozenset[str]] = {}
@@ -126,7 +132,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
             for r in kept:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
                                     "setmm_steps": r["setmm_steps"]}) + "\n")
-        figures = {"attempted": len(rows), "proved": len(proved), "shorter_found": len(shorter),
+        figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped), "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
                    "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": spec_cfg.policy}
         run.summary(**figures)

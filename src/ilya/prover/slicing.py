@@ -55,3 +55,33 @@ def slice_database(src: str | Path, dst: str | Path, n_theorems: int | None = No
     body = re.sub(r"\$\( (Begin|End|Skip) \$\[", r"$( \1 [", text[:end])
     dst.write_text(body + "\n", encoding="utf-8")
     return dst
+
+
+def discouraged_labels(path: str | Path) -> tuple[set[str], set[str]]:
+    """set.mm's markers in the comment before a statement: labels whose proof must not be changed
+    ("(Proof modification is discouraged.)") and labels new proofs must not cite ("(New usage is
+    discouraged.)").  GPT-f's shorter proofs respected both."""
+    text = Path(path).read_text(encoding="utf-8")
+    no_modify: set[str] = set()
+    no_usage: set[str] = set()
+    comment: list[str] = []
+    in_comment, prev = False, ""
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        if in_comment:
+            if tok == "$)":
+                in_comment = False
+            else:
+                comment.append(tok)
+            continue
+        if tok == "$(":
+            in_comment, comment = True, []
+        elif tok in ("$p", "$a"):
+            body = " ".join(comment)
+            if "(Proof modification is discouraged.)" in body:
+                no_modify.add(prev)
+            if "(New usage is discouraged.)" in body:
+                no_usage.add(prev)
+            comment = []
+        prev = tok
+    return no_modify, no_usage
