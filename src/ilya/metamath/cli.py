@@ -6,7 +6,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import tyro
 
@@ -24,7 +24,7 @@ class VerifyConfig:
     """verify only these $p labels"""
     jobs: int = 1
     """parallel worker processes"""
-    backend: str = "auto"
+    backend: Literal["auto", "fast", "python"] = "auto"
     """auto (compiled core when built, else python), fast or python"""
     json: bool = False
     """print one JSON object instead of text"""
@@ -61,8 +61,9 @@ class ShowConfig:
     """the statement's label"""
     db: Path = DEFAULT_DB
     """the .mm file"""
-    format: str = "steps"
-    """steps (GPT-f goal/label/substitution), normal, compressed or tree"""
+    format: Literal["steps", "tree", "normal", "compressed"] = "steps"
+    """steps (GPT-f |- steps: goal, label, substitution), tree (all steps, syntax included), normal or
+    compressed"""
     limit: int = 40
     """print at most this many steps"""
     json: bool = False
