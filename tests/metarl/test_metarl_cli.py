@@ -45,6 +45,9 @@ def test_compare_draws_one_curve_per_algorithm(tmp_path, capsys):
     assert set(out["algos"]) == {"maml", "rl2"} and len(out["runs"]) == 4
     assert out["algos"]["rl2"]["seeds"] == [0, 1]
     assert png_text(out["figure"])["ilya:curves"] == "2"
+    # `ilya plot` redraws the comparison figure through the replot hook
+    assert main(["plot", "metarl/compare-krazy", "--runs-dir", str(tmp_path)]) == 0
+    assert "compare_return.png" in capsys.readouterr().out
 
 
 def test_world_picture(tmp_path, capsys):

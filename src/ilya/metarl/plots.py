@@ -139,7 +139,7 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
 
 def replot(run: Run) -> list[Path]:
     """`ilya plot` hook: redraw the learning curve of a training run, or the figure of a compare run."""
-    if run.config.get("kind") == "compare":
+    if "algos" in run.config:  # a comparison run
         from ilya.metarl.compare import draw_compare
 
         return [draw_compare(run)]
