@@ -9,7 +9,8 @@ the inputs (and, for dense masked SDPA, the boolean mask) exist, the kernel's RS
 reused heap memory cannot hide a peak), one forward+backward runs, and the peak is ``VmHWM`` minus the
 ``VmRSS`` before it: the resident memory the attention itself needed at its peak (activations kept for
 backward, scores, gradients, allocator slack). On CUDA it is ``torch.cuda.max_memory_allocated`` over
-the same call. Time is the median of ``--repeats`` calls.
+the same call. Time is the median of ``--repeats`` calls, in process CPU seconds by default on CPU (with one
+thread this is what the call costs even when other work shares the machine; wall seconds are kept too).
 
 Rows: ``dense`` = SDPA with the (n, n) boolean strided mask (what a dense implementation of the pattern
 costs), ``dense-causal`` = SDPA with ``is_causal=True`` (no mask; FlashAttention-style kernels), and our
@@ -33,7 +34,8 @@ def _status_kib() -> dict[str, int]:
     return {r.split(":")[0]: int(r.split()[1]) for r in rows if r.startswith(("VmRSS", "VmHWM"))}
 
 
-def child(attn: str, n: int, heads: int, d: int, l: int, c: int, repeats: int, device: str, threads: int) -> dict:  # noqa: E741
+def child(attn: str, n: int, heads: int, d: int, l: int, c: int, repeats: int, device: str, threads: int,  # noqa: E741
+          clock: str = "cpu") -> dict:
     import resource
 
     import torch
@@ -84,17 +86,22 @@ def child(attn: str, n: int, heads: int, d: int, l: int, c: int, repeats: int, d
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             call(*args)
             peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
         if dev.type == "cuda":
             torch.cuda.synchronize()
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), time.process_time()
         call(*args)
         if dev.type == "cuda":
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - t)
-    times.sort()
-    return {"attn": attn, "n": n, "time_s": times[len(times) // 2], "peak_mib": peak / 2**20}
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c0)
+    walls.sort()
+    cpus.sort()
+    wall, cpu = walls[len(walls) // 2], cpus[len(cpus) // 2]
+    # on a shared CPU the process's CPU seconds (one thread) are what the kernel costs; on CUDA, wall time
+    t = cpu if (dev.type == "cpu" and clock == "cpu") else wall
+    return {"attn": attn, "n": n, "time_s": t, "wall_s": wall, "cpu_s": cpu, "peak_mib": peak / 2**20}
 
 
 def main() -> None:
@@ -108,22 +115,24 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                    help="CPU time: process CPU seconds (fair on a shared machine with --threads 1), or wall")
     ap.add_argument("--json-out", type=Path, default=ROOT / "benchmarks" / "results" / "sparse_attention.json")
     ap.add_argument("--plot", type=Path, default=ROOT / "docs" / "img" / "sparse_attention_scaling.png")
     ap.add_argument("--child", nargs=2, metavar=("ATTN", "N"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         print(json.dumps(child(a.child[0], int(a.child[1]), a.heads, a.d, a.l, a.c, a.repeats, a.device,
-                               a.threads)))
+                               a.threads, a.clock)))
         return
     rows = []
     print(f"device {a.device}, batch 1, heads {a.heads}, d {a.d}, l {a.l}, c {a.c}, {a.threads} thread(s), "
-          f"median of {a.repeats}", flush=True)
+          f"median of {a.repeats}, {a.clock} clock", flush=True)
     for n in a.ns:
         for attn in a.attns:
             cmd = [sys.executable, __file__, "--child", attn, str(n), "--heads", str(a.heads), "--d", str(a.d),
                    "--l", str(a.l), "--c", str(a.c), "--repeats", str(a.repeats), "--device", a.device,
-                   "--threads", str(a.threads)]
+                   "--threads", str(a.threads), "--clock", a.clock]
             r = subprocess.run(cmd, capture_output=True, text=True)
             if r.returncode != 0:
                 print(f"{attn} n={n}: failed: {r.stderr.strip().splitlines()[-1:]}", flush=True)

@@ -9,6 +9,16 @@ import torch
 
 from ilya.nn import Transformer, TransformerConfig, sample_logits
 
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op thread: the suite runs under xdist on a shared CPU, where thread pools only contend."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 ATTNS = ["dense", "strided", "fixed"]
 
 

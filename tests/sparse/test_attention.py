@@ -11,6 +11,15 @@ import ilya.sparse as sp
 from ilya.nn.factorized_attention import blocked_attention, flex_attention, reference_attention
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op thread: the suite runs under xdist on a shared CPU, where thread pools only contend."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def rows(*lines: str) -> torch.Tensor:
     return torch.tensor([[ch == "1" for ch in ln] for ln in lines])
 

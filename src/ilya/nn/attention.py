@@ -59,11 +59,11 @@ class CausalSelfAttention(nn.Module):
             h = n_head // 2
             self.groups = [(slice(0, h), "A1"), (slice(h, n_head), "A2")]
 
-    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    def _attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str | None = None) -> torch.Tensor:
         if self.pattern == "dense":
             return F.scaled_dot_product_attention(q, k, v, is_causal=True)
         outs = [sparse_attention(q[:, hs], k[:, hs], v[:, hs], self.pattern, self.stride, self.c,
-                                 part=part, impl=self.impl) for hs, part in self.groups]
+                                 part=part, impl=impl or self.impl) for hs, part in self.groups]
         return outs[0] if len(outs) == 1 else torch.cat(outs, dim=1)
 
     def _decode_mask(self, start: int, T: int, n_keys: int, device: torch.device) -> torch.Tensor:
@@ -83,9 +83,11 @@ class CausalSelfAttention(nn.Module):
         k = k.view(B, T, self.n_head, hs).transpose(1, 2)
         v = v.view(B, T, self.n_head, hs).transpose(1, 2)
         if cache is None or cache.length == 0:
-            if cache is not None:
-                cache.k, cache.v = k, v
-            y = self._attend(q, k, v)                       # (B, nh, T, hs)
+            impl = None
+            if cache is not None:                           # prompt prefill: prompt lengths vary, so no
+                cache.k, cache.v = k, v                     # compiled FlexAttention per length
+                impl = "blocked" if self.impl == "auto" else None
+            y = self._attend(q, k, v, impl)                 # (B, nh, T, hs)
         else:
             start = cache.length
             cache.k = torch.cat([cache.k, k], dim=2)

@@ -53,6 +53,9 @@ class TrainConfig(RunConfig):
     """training steps (the schedule ends at max_iters or time_budget, whichever comes first)"""
     time_budget: float = 0.0
     """seconds of training steps (evaluation excluded); 0: no limit"""
+    clock: Literal["wall", "cpu"] = "wall"
+    """what time_budget and s/iter count: wall-clock seconds, or this process's CPU seconds (fair on a shared
+    machine when --threads 1)"""
     eval_interval: int = 50
     """steps between validation estimates and checkpoints"""
     eval_batches: int = 4
