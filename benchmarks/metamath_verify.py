@@ -49,6 +49,46 @@ def measure(name: str, cmd: list[str], repeat: int, cwd: Path | None = None, ok=
     return res
 
 
+def verify_cpu_split(db: Path) -> None:
+    """CPU seconds of the compiled core's verification: all proofs in one forked worker vs half each in
+    two (what --jobs 2 can gain on idle cores, independent of other load on the machine)."""
+    from ilya.metamath._fast import Core
+
+    from ilya.metamath.verify import split_chunks
+
+    core = Core()
+    t0 = time.perf_counter()
+    core.parse(str(db))
+    parse_s = time.perf_counter() - t0
+    theorems = core.theorems()
+
+    def workers(parts: list[list[int]]) -> list[float]:
+        procs = []
+        for part in parts:
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # child: verify its share, report its CPU time
+                t = time.process_time()
+                core.verify(part)
+                os.write(w, json.dumps(time.process_time() - t).encode())
+                os._exit(0)
+            os.close(w)
+            procs.append((pid, r))
+        out = []
+        for pid, r in procs:
+            out.append(json.loads(os.read(r, 64)))
+            os.close(r)
+            os.waitpid(pid, 0)
+        return out
+
+    one = min(workers([theorems])[0] for _ in range(3))
+    chunks = split_chunks(theorems, 2)
+    two = min((workers([sum(chunks[i::2], []) for i in range(2)]) for _ in range(3)), key=max)
+    print(f"compiled core, CPU seconds: parse {parse_s:.2f} (wall); verification one worker {one:.2f}, "
+          f"two workers {two[0]:.2f} + {two[1]:.2f} (verification speed-up on idle cores "
+          f"{one / max(two):.2f}x)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", type=Path, default=Path("/usr/share/metamath/databases/set.mm"))
@@ -80,6 +120,8 @@ def main() -> int:
     for r in results[1:]:
         r["ratio"] = r["best_s"] / ref
         print(f"  {r['name']:<34} {r['ratio']:.2f}")
+    print()
+    verify_cpu_split(db)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     if not args.no_tests:
