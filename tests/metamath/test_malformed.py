@@ -43,6 +43,7 @@ MALFORMED = {
     "bad_include": (GOOD + "$[ no-such-file.mm $]\n", 18),
     "truncated": (GOOD[:-40], 16),
     "duplicate_label": (GOOD + "ax-1 $a |- ph $.\n", 18),
+    "hyp_label_reused": (GOOD + "${\n  a1i.1 $e |- ps $.\n$}\n", 19),
     "label_is_symbol": (GOOD + "ph $a |- ph $.\n", 18),
     "missing_label": (GOOD + "$a |- ph $.\n", 18),
     "const_in_scope": (GOOD + "${ $c foo $. $}\n", 18),
