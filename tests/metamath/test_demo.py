@@ -23,3 +23,10 @@ def test_demo_writes_a_finished_run_with_plots(tmp_path, capsys):
     plots = sorted(p.name for p in (run / "plots").glob("*.png"))
     assert {"proof_lengths.png", "statement_lengths.png", "label_uses.png"} <= set(plots)
     assert int(png_text(run / "plots" / "proof_lengths.png")["ilya:curves"]) == 1
+    # `ilya plot` redraws them from the saved statistics
+    (run / "plots" / "proof_lengths.png").unlink()
+    from ilya.core.runs import Run
+    from ilya.metamath.cli import replot
+
+    paths = replot(Run.load("metamath/demo", tmp_path))
+    assert (run / "plots" / "proof_lengths.png") in paths and (run / "plots" / "proof_lengths.png").exists()

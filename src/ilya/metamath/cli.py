@@ -202,7 +202,22 @@ def demo(runs_dir: Path) -> None:
             figures["rewritten/metamath_exe_ok"] = ok
         out.unlink()
         stats = database_stats(db)
+        import json
+
+        (run.path / "stats.json").write_text(json.dumps(stats))
         for p in plot_stats(stats, run.plots_dir, title="set.mm"):
             print(f"plot: {p}")
         figures.update({k: v for k, v in stats.items() if not isinstance(v, list)})
         run.summary(**figures)
+
+
+def replot(run) -> list[Path]:
+    """Redraw the statistics plots of a run that saved ``stats.json`` (the demo does)."""
+    import json
+
+    from ilya.metamath.stats import plot_stats
+
+    path = run.path / "stats.json"
+    if not path.exists():
+        return []
+    return plot_stats(json.loads(path.read_text()), run.plots_dir, title="set.mm")
