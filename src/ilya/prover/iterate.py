@@ -10,8 +10,8 @@ hold the per-iteration figures.
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ class IterateConfig(RunConfig):
     """share of each fine-tuning batch given to value targets"""
     max_examples: int = 50_000
     """dataset steps mixed into each fine-tuning"""
+    balance: bool = True
+    """keep as many UNPROVABLE value targets as PROVABLE ones per iteration (searches yield ~10x more)"""
     json: bool = False
     """print the final figures as one JSON object"""
 
@@ -90,17 +92,24 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
             policy = make_policy(spec, db)
             priority = "value" if it > 0 else "logprob"
             scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=priority)
-            test_rows = prove(db, policy, test_labels, scfg, cfg.batch)
-            row: dict[str, Any] = {"iteration": it, "model": str(model_dir), "priority": priority,
-                                   "test_proved_pct": 100.0 * sum(r["proved"] for r in test_rows) / len(test_rows)}
+            row: dict[str, Any] = {"iteration": it, "model": str(model_dir), "priority": priority}
+            for prio in (("logprob", "value") if it > 0 else ("logprob",)):
+                tcfg_s = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=prio)
+                test_rows = prove(db, policy, test_labels, tcfg_s, cfg.batch)
+                row[f"test_proved_pct_{prio}"] = 100.0 * sum(r["proved"] for r in test_rows) / len(test_rows)
+            row["test_proved_pct"] = row[f"test_proved_pct_{priority}"]
             if it < cfg.iterations:
                 train_rows = prove(db, policy, train_labels, scfg, cfg.batch)
-                n_pos = n_neg = n_steps = 0
+                targets = [(g, y) for r in train_rows for g, y in r["value_targets"]]
+                pos = [t for t in targets if t[1] == 1]
+                neg = [t for t in targets if t[1] == 0]
+                if cfg.balance and len(neg) > len(pos):
+                    neg = random.Random(cfg.seed + it).sample(neg, max(len(pos), 1))
+                n_pos, n_neg, n_steps = len(pos), len(neg), 0
                 with open(value_path, "a") as fv, open(steps_path, "a") as fs:
+                    for goal, y in pos + neg:
+                        fv.write(json.dumps({"goal": goal, "provable": y}) + "\n")
                     for r in train_rows:
-                        for goal, y in r["value_targets"]:
-                            fv.write(json.dumps({"goal": goal, "provable": y}) + "\n")
-                            n_pos, n_neg = n_pos + (y == 1), n_neg + (y == 0)
                         if r["proved"]:
                             tree = _tree_of(r)
                             for s in _proof_steps(tree):
@@ -124,15 +133,16 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
             with open(hist_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
             run.log(it, **{k: v for k, v in row.items() if isinstance(v, (int, float))})
-            print(f"prover iterate {it}: test {row['test_proved_pct']:.1f}%"
+            print(f"prover iterate {it}: test {row['test_proved_pct_logprob']:.1f}% (logprob priority)"
+                  + (f", {row['test_proved_pct_value']:.1f}% (value priority)" if it > 0 else "")
                   + (f", train {row['train_proved_pct']:.1f}%, {row['new_steps']} new steps, "
                      f"{row['value_provable']}+{row['value_unprovable']} value targets" if "train_proved_pct" in row
                      else ""), flush=True)
         iterate_figures(run, history)
         final = {"iterations": cfg.iterations, "final_test_proved_pct": history[-1]["test_proved_pct"],
                  "first_test_proved_pct": history[0]["test_proved_pct"],
-                 "final_model": str(model_dir), "config": dataclasses.asdict(cfg)["e"]}
-        final.pop("config")
+                 "final_test_proved_pct_logprob": history[-1]["test_proved_pct_logprob"],
+                 "final_model": str(model_dir)}
         return run.summary(**final)
 
 

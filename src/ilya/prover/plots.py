@@ -53,9 +53,11 @@ def iterate_figures(run: Any, history: list[dict[str, Any]]) -> list[Path]:
         return []
     fig, ax = new_figure()
     its = [h["iteration"] for h in history]
-    for key in ("train_proved_pct", "test_proved_pct"):
+    names = {"train_proved_pct": "train (search for new proofs)",
+             "test_proved_pct_logprob": "test, logprob priority", "test_proved_pct_value": "test, value priority"}
+    for key, label in names.items():
         if any(key in h for h in history):
-            ax.plot(its, [h.get(key, float("nan")) for h in history], marker="o", label=key.split("_")[0])
+            ax.plot(its, [h.get(key, float("nan")) for h in history], marker="o", label=label)
     ax.set_xlabel("iteration")
     ax.set_ylabel("% proved")
     ax.set_title("prover iterate: % proved per iteration")
@@ -73,3 +75,17 @@ def replot_run(run: Any) -> list[Path]:
     if hist.is_file():
         out += iterate_figures(run, [json.loads(x) for x in hist.read_text().splitlines() if x.strip()])
     return out
+
+
+def compare_budget(runs: list[Any], path: Path, title: str = "% proved vs expansion budget") -> Path:
+    """Several eval runs' % proved vs budget on shared axes (labels: run names)."""
+    fig, ax = new_figure()
+    for run in runs:
+        rows = [json.loads(x) for x in (run.path / "results.jsonl").read_text().splitlines() if x.strip()]
+        ks, pct = proved_vs_budget(rows, int(run.config.get("d", 32)))
+        ax.plot(ks, pct, label=run.name)
+    ax.set_xlabel("expansion budget d")
+    ax.set_ylabel("% proved")
+    ax.set_title(title)
+    ax.legend()
+    return save_figure(fig, path)
