@@ -110,7 +110,7 @@ def demo(runs_dir: Path) -> None:
     cfg = CompareConfig(env="krazy", seeds=[0], env_steps=25_000, eval_every=1, test_worlds=32,
                         run="demo-compare-krazy", runs_dir=Path(runs_dir))
     print("Meta-training MAML, E-MAML, RL² and E-RL² on Krazy World for 25k environment steps each "
-          "(the paper used millions: this shows the pipeline, not the final numbers) ...", flush=True)
+          "(far below the paper's budget: this shows the pipeline, not final numbers) ...", flush=True)
     result = compare(cfg)
     print(format_table(result))
     print(f"return vs environment steps: {result['figure']}")
