@@ -69,6 +69,10 @@ def test_bad_input_is_one_line_errors(tmp_path, capsys):
     assert main(["sparse", "train", "--runs-dir", str(tmp_path), "--n-embd", "30", "--n-head", "4",
                  "--max-iters", "1"]) == 2
     assert "divisible" in capsys.readouterr().err
+    assert main(["sparse", "train", "--runs-dir", str(tmp_path), "--attn", "fixed", "--stride", "4", "--c", "5",
+                 "--max-iters", "1"]) == 2
+    assert "--c 5" in capsys.readouterr().err
+    assert not (tmp_path / "sparse").exists()              # no run folder is left behind by bad flags
 
 
 @pytest.mark.skipif(not FASHION_MNIST_DIR.is_dir(), reason="Debian dataset-fashion-mnist not installed")

@@ -158,8 +158,6 @@ def sample_command(cfg: SampleConfig) -> None:
     run = Run.load(cfg.run, cfg.runs_dir, system="sparse")
     model, data, _ = load_model(run, device)
     prompt = cfg.prompt.encode("utf-8")
-    if data.kind == "bytes" and len(prompt) + cfg.length > 10 * model.cfg.block_size:
-        pass  # generation beyond the context crops it; allowed, only slower
     if data.kind == "image" and prompt:
         raise IlyaError("--prompt applies to text data only")
     out = sample_tokens(model, data, cfg.n, cfg.length, cfg.temperature, cfg.top_p, prompt, cfg.seed, device)
@@ -217,13 +215,13 @@ def demo(runs_dir: Path) -> None:
 
     cfg = TrainConfig(run="demo-setmm-strided", fresh=True, runs_dir=runs_dir, data="setmm", attn="strided",
                       block_size=256, n_layer=3, n_head=4, n_embd=128, batch_size=16, lr=2e-3, warmup=30,
-                      max_iters=100_000, time_budget=100.0, eval_interval=40, final_eval_tokens=100_000,
+                      max_iters=100_000, time_budget=100.0, eval_interval=40, final_eval_tokens=50_000, threads=1,
                       sample_tokens=300)
     summary = train(cfg)
     run = Run.load(cfg.run, runs_dir, system="sparse")
     print(f"A 3-layer Sparse Transformer with strided attention (l={summary['stride']}) trained for "
           f"{summary['train_seconds']:.0f} s on the bytes of set.mm: {summary['iters']} steps, valid "
-          f"{summary['valid_bpb']:.3f} bits/byte on the first 100k valid bytes (uniform: 8, gzip -9: about 1.9).")
+          f"{summary['valid_bpb']:.3f} bits/byte on the first 50k valid bytes (uniform: 8; gzip -9 on all of set.mm: 2.78).")
     print("Sample (temperature 1, top-p 0.95):")
     print((run.path / "sample.txt").read_bytes().decode("utf-8", errors="replace")[:300])
     print(f"Curves and the Fig. 3 attention-pattern figure: {run.plots_dir}")

@@ -36,8 +36,11 @@ def model_config(cfg: Any, data: TokenData) -> TransformerConfig:
     pos = cfg.pos_emb if cfg.pos_emb != "auto" else ("factorized" if data.kind == "image" else "learned")
     if pos == "factorized" and data.image_shape is None:
         raise IlyaError("--pos-emb factorized needs image data (fashion-mnist or cifar10)")
-    if cfg.attn != "dense" and cfg.stride and cfg.attn == "fixed" and cfg.c > cfg.stride:
-        raise IlyaError(f"--c {cfg.c}: must not exceed --stride {cfg.stride}")
+    if cfg.stride < 0 or cfg.c < 0:
+        raise IlyaError("--stride and --c must be positive (0 picks the default)")
+    mcfg_l = cfg.stride or max(2, int(round(math.sqrt(block))))
+    if cfg.attn == "fixed" and cfg.c > mcfg_l:
+        raise IlyaError(f"--c {cfg.c}: must not exceed the block length l = {mcfg_l}")
     if cfg.n_embd % cfg.n_head:
         raise IlyaError(f"--n-embd {cfg.n_embd} is not divisible by --n-head {cfg.n_head}")
     return TransformerConfig(
@@ -137,9 +140,9 @@ def train(cfg: Any) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
+    data = load_data(cfg.data, cfg.data_dir)
+    mcfg = model_config(cfg, data)             # bad flags fail here, before a run folder exists
     with Run.open("sparse", cfg) as run:
-        data = load_data(cfg.data, cfg.data_dir)
-        mcfg = model_config(cfg, data)
         model = Transformer(mcfg).to(device)
         decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
         no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
