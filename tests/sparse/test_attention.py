@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ilya.nn.factorized_attention as FA
 import ilya.sparse as sp
@@ -144,3 +146,22 @@ def test_blocked_never_allocates_an_n_by_n_tensor():
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], profile_memory=True) as prof:
         reference_attention(q, k, v, "strided", l).sum().backward()
     assert max(e.cpu_memory_usage for e in prof.events()) >= n * n   # the reference does (its bool mask)
+
+
+@settings(max_examples=30, deadline=None)
+@given(pattern=st.sampled_from(["strided", "fixed"]), n=st.integers(1, 70), l=st.integers(1, 12),
+       c_frac=st.floats(0.0, 1.0), part=st.sampled_from(["merged", "A1", "A2"]), chunk=st.sampled_from([64, 1 << 19]))
+def test_blocked_equals_reference_for_any_shape(pattern, n, l, c_frac, part, chunk):
+    FA.CHUNK_ELEMENTS, old = chunk, FA.CHUNK_ELEMENTS
+    try:
+        c = max(1, round(c_frac * l)) if pattern == "fixed" else None
+        g = torch.Generator().manual_seed(n * 100 + l)
+        q, k, v = (torch.randn(1, 2, n, 4, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(3))
+        ref = reference_attention(q, k, v, pattern, l, c, part)
+        out = blocked_attention(q, k, v, pattern, l, c, part)
+        assert torch.allclose(out, ref, atol=1e-10)
+        gr = torch.autograd.grad(ref.square().sum(), (q, k, v))
+        go = torch.autograd.grad(out.square().sum(), (q, k, v))
+        assert all(torch.allclose(a, b, atol=1e-10) for a, b in zip(go, gr, strict=True))
+    finally:
+        FA.CHUNK_ELEMENTS = old
