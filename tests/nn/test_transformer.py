@@ -163,3 +163,21 @@ def test_too_long_input_is_an_error():
     m = tiny(block_size=8)
     with pytest.raises(ValueError, match="block_size"):
         m(torch.zeros(1, 9, dtype=torch.long))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("attn", ["strided", "fixed"])
+def test_cuda_flex_model_matches_cpu_blocked_model(attn):
+    """On CUDA the sparse layers run FlexAttention; same weights must give the CPU (blocked) loss and grads."""
+    m_cpu = tiny(attn, block_size=64)
+    m_gpu = tiny(attn, block_size=64).cuda()
+    idx = torch.randint(0, 40, (2, 64))
+    _, l_cpu = m_cpu(idx, idx)
+    _, l_gpu = m_gpu(idx.cuda(), idx.cuda())
+    l_cpu.backward()
+    l_gpu.backward()
+    assert abs(l_cpu.item() - l_gpu.item()) < 1e-4
+    g_cpu = torch.cat([p.grad.flatten() for p in m_cpu.parameters()])
+    g_gpu = torch.cat([p.grad.flatten() for p in m_gpu.parameters()]).cpu()
+    assert torch.allclose(g_cpu, g_gpu, atol=1e-4)

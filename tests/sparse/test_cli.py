@@ -53,6 +53,9 @@ def test_train_eval_sample_resume_on_setmm(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("|- ( ph ->") and len(out.encode()) >= 30
 
+    assert main(["plot", "sparse/t", "--runs-dir", rd]) == 0           # generic curves + our replot hook
+    assert "attention_patterns.png" in capsys.readouterr().out
+
     # resuming with a larger budget continues from step 40 (same config except max_iters is refused)
     assert main(["sparse", "train", "--runs-dir", rd, "--run", "t", "--attn", "fixed", "--stride", "8",
                  "--c", "2", "--max-iters", "40", *TINY]) == 0
