@@ -43,13 +43,13 @@ class TrainConfig(RunConfig):
     vocab_size: int = 1024
     """BPE vocabulary size"""
     n_layer: int = 4
-    """transformer layers (GPT-3 Small-like, close to the paper's smallest: 12)"""
+    """transformer layers (12 for the GPT-3 Small shape that GPT-f's models follow)"""
     n_head: int = 4
-    """attention heads (12 for the paper-like size)"""
+    """attention heads (12 for the GPT-3 Small shape)"""
     n_embd: int = 128
-    """model width (768 for the paper-like size)"""
+    """model width (768 for the GPT-3 Small shape)"""
     block_size: int = 256
-    """context length in tokens; longer examples are dropped and counted (paper: 2048)"""
+    """context length in tokens; longer examples are dropped and counted (GPT-3: 2048)"""
     dropout: float = 0.0
     """dropout"""
     steps: int = 1500
