@@ -101,3 +101,17 @@ def test_dv_violations_are_refused(tmp_path):
     with pytest.raises(StepRejected) as e:
         k.expand("bad", goal, step)
     assert e.value.reason == "dv"
+
+
+def test_free_substitution_is_completed_by_unification(slice_db):
+    """--subst free: terms the goal determines may be left out; a wrong written term is still refused."""
+    _, db = slice_db
+    k = Kernel(db)
+    goal, full = theorem_record(db, "syl").steps[0]
+    concl = {x for x in db[full.label].expr if x in db[full.label].vars}
+    free = ProofStep(full.label, tuple((v, t) for v, t in full.subst if v not in concl))
+    assert len(free.subst) < len(full.subst)
+    assert k.expand("syl", goal, free) == k.expand("syl", goal, full)
+    wrong = ProofStep(full.label, tuple((v, ("ta",)) if v in concl else (v, t) for v, t in full.subst))
+    with pytest.raises(StepRejected):
+        k.expand("syl", goal, wrong)
