@@ -154,3 +154,23 @@ def test_proof_from_gptf_steps_round_trip(iset):
         iset.proof_from_steps("syl", steps[1:])
     with pytest.raises(MetamathError, match="left over"):
         iset.proof_from_steps("syl", steps + steps[-1:])
+
+
+def test_unify_matches_brute_force_on_many_pairs(iset):
+    """unify agrees with the substitution read off the real proofs, and refuses what cannot match."""
+    rng = __import__("random").Random(5)
+    assertions = [s for s in iset.statements if s.kind in ("a", "p") and s.expr[0] == "|-"]
+    goals = []
+    for st in rng.sample(iset.theorems(), 30):
+        goals += [(s.goal, s.label, s.subst) for s in iset.proof_steps(st.label, only_provable=True)][:5]
+    for goal, label, subst in goals:
+        u = unify(goal, iset[label])
+        assert u is not None and all(u[v] == subst[v] for v in u)
+        for other in rng.sample(assertions, 40):
+            u = unify(goal, other)
+            if u is not None:  # any match must reproduce the goal exactly
+                from ilya.metamath.verify import substitute
+
+                assert substitute(other.expr, u) == goal
+    assert unify(("|-", "ph"), iset["ax-1"]) is None
+    assert unify(("wff", "(", "ph", "->", "ps", ")"), iset["ax-1"]) is None

@@ -41,7 +41,7 @@ class Statement:
     """
 
     __slots__ = ("label", "kind", "expr", "index", "hyps", "dvs", "vars", "all_dvs", "proof_text",
-                 "end", "source", "tok", "proof_tok")
+                 "end", "source", "tok", "proof_tok", "db")
 
     def __init__(self, label: str, kind: str, expr: Expr, index: int, source: Source, tok: int) -> None:
         self.label = label
@@ -57,6 +57,7 @@ class Statement:
         self.source = source
         self.tok = tok  # token index of the label in its source
         self.proof_tok = (-1, -1)  # a $p: token indices of its '$=' and '$.'
+        self.db: Database | None = None  # the database it belongs to (for typed unification)
 
     @property
     def typecode(self) -> str:
@@ -435,6 +436,7 @@ class _Parser:
     def _new(self, src: Source, start: int, label: str, kind: str, expr: Expr) -> Statement:
         db = self.db
         st = Statement(label, kind, expr, len(db.statements), src, start)
+        st.db = db
         db.statements.append(st)
         db.labels[label] = st
         return st

@@ -17,18 +17,53 @@ if TYPE_CHECKING:
     from ilya.metamath.database import Database, Expr, Statement  # noqa: F401
 
 
-def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None) -> dict[str, Expr] | None:
+def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
+          typed: bool = True) -> dict[str, Expr] | None:
     """A substitution of ``assertion``'s variables making its conclusion equal to ``goal``, or None.
 
-    Each variable takes a non-empty run of symbols; repeated variables must agree.  With several
+    Each variable takes a non-empty run of symbols; repeated variables must agree; with ``typed`` (the
+    default) each term must also parse as its variable's type (``wff``, ``class``, ...) with the
+    database's syntax axioms, so ``A`` never takes half of a class term.  With several well-typed
     matches the first found (shortest leading terms) is returned.
     """
     pattern = assertion.expr
     vs = set(assertion.vars) if variables is None else variables
     n, m = len(goal), len(pattern)
-    if not goal or not pattern or goal[0] != pattern[0]:
+    if not goal or not pattern or goal[0] != pattern[0] or n < m:
         return None
+    # quick rejects: the constants before the first and after the last variable must match in place
+    j = 0
+    while j < m and pattern[j] not in vs:
+        if goal[j] != pattern[j]:
+            return None
+        j += 1
+    if j == m:
+        return {} if n == m else None
+    k = 1
+    while pattern[m - k] not in vs:
+        if goal[n - k] != pattern[m - k]:
+            return None
+        k += 1
     subst: dict[str, Expr] = {}
+    db = assertion.db if typed else None
+    types: dict[str, str] = {}
+    if db is not None:
+        for h in assertion.hyps:
+            hs = db.labels[h]
+            if hs.kind == "f":
+                types[hs.expr[1]] = hs.expr[0]
+        grammar = _grammar(db)
+    checked: dict[tuple[str, Expr], bool] = {}
+
+    def well_typed(v: str, t: Expr) -> bool:
+        tc = types.get(v)
+        if tc is None:
+            return True
+        key = (tc, t)
+        ok = checked.get(key)
+        if ok is None:
+            ok = checked[key] = grammar.parse((tc, *t)) is not None
+        return ok
 
     def go(i: int, j: int) -> bool:
         while j < m and pattern[j] not in vs:
@@ -44,7 +79,12 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None) -
             k = len(bound)
             return goal[i:i + k] == bound and go(i + k, j + 1)
         for end in range(i + 1, n - (m - j - 1) + 1):
-            subst[v] = goal[i:end]
+            if j + 1 < m and pattern[j + 1] not in vs and goal[end] != pattern[j + 1]:
+                continue  # the constant after the variable must come next
+            term = goal[i:end]
+            if db is not None and not well_typed(v, term):
+                continue
+            subst[v] = term
             if go(end, j + 1):
                 return True
         subst.pop(v, None)
@@ -127,6 +167,7 @@ class Grammar:
             fs.sort(key=lambda f: (f.end >= 0, f.index))
         self.types = set(self.var_type.values())
         self.index = {s.label: s.index for s in db.statements if s.kind == "a"}
+        self._cache: dict[tuple, tuple[str, ...] | None] = {}
         # rules: typecode -> first constant -> [(label, items)], and rules starting with a variable
         self.by_first: dict[str, dict[str, list]] = {t: {} for t in self.types}
         self.by_var: dict[str, list] = {t: [] for t in self.types}
@@ -147,6 +188,17 @@ class Grammar:
 
     def parse(self, expr: Expr, limit: int | None = None) -> list[str] | None:
         """The RPN proof of ``expr``, using only syntax axioms with index < ``limit`` when given."""
+        key = (expr, limit)
+        hit = self._cache.get(key, self)
+        if hit is not self:
+            return None if hit is None else list(hit)
+        proof = self._parse(expr, limit)
+        if len(self._cache) > 200_000:  # a bounded memo: provers ask about the same terms again and again
+            self._cache.clear()
+        self._cache[key] = None if proof is None else tuple(proof)
+        return proof
+
+    def _parse(self, expr: Expr, limit: int | None) -> list[str] | None:
         tc, toks = expr[0], expr[1:]
         index = self.index
         if tc not in self.types and tc == "|-" and "wff" in self.types:
