@@ -193,7 +193,7 @@ class Grammar:
         if hit is not self:
             return None if hit is None else list(hit)
         proof = self._parse(expr, limit)
-        if len(self._cache) > 200_000:  # a bounded memo: provers ask about the same terms again and again
+        if len(self._cache) > 50_000:  # a bounded memo: provers ask about the same terms again and again
             self._cache.clear()
         self._cache[key] = None if proof is None else tuple(proof)
         return proof
