@@ -8,7 +8,7 @@ from pathlib import Path
 SETMM = Path("/usr/share/metamath/databases/set.mm")
 
 
-def run_demo(runs_dir: Path, n_theorems: int = 400, steps: int = 150) -> None:
+def run_demo(runs_dir: Path, n_theorems: int = 400, steps: int = 400) -> None:
     from ilya.metamath import load
     from ilya.prover.cli import EvalConfig, TrainConfig
     from ilya.prover.dataset import build_dataset
@@ -24,20 +24,22 @@ def run_demo(runs_dir: Path, n_theorems: int = 400, steps: int = 150) -> None:
     print(f"dataset: first {n_theorems} theorems of set.mm (propositional calculus): {stats['theorems']} "
           f"theorems, {stats['proof_steps']} proof steps; split {stats['train_theorems']}/"
           f"{stats['valid_theorems']}/{stats['test_theorems']} ({time.time() - t0:.0f} s)", flush=True)
+    # --subst free: the model writes the label and the terms the goal does not determine (docs/prover.md)
     tcfg = TrainConfig(run="demo-train", fresh=True, runs_dir=runs_dir, data=work / "dataset", steps=steps,
+                       subst="free",
                        n_layer=2, n_embd=96, n_head=4, block_size=192, vocab_size=512, eval_interval=50,
                        warmup=20, lr=2e-3)
     out = train(tcfg)
-    print(f"trained {out['params']:,}-parameter model for {steps} steps: valid loss {out['valid/loss']:.2f} "
+    print(f"trained {out['params']:,}-parameter model (--subst free) for {steps} steps: valid loss {out['valid/loss']:.2f} "
           f"({time.time() - t0:.0f} s)", flush=True)
-    common = dict(runs_dir=runs_dir, fresh=True, data=work / "dataset", split="test", limit=20, e=8, d=16,
+    common = dict(runs_dir=runs_dir, fresh=True, data=work / "dataset", split="test", limit=20, e=8, d=32,
                   time_limit=10.0)
     base = run_eval(EvalConfig(run="demo-eval-frequency", policy="frequency", **common),
                     {"kind": "frequency", "data": str(work / "dataset")})
     model_dir = Path(runs_dir) / "prover" / "demo-train" / "model"
     lm = run_eval(EvalConfig(run="demo-eval-model", policy="model", model=str(model_dir), **common),
                   {"kind": "model", "path": str(model_dir.resolve()), "threads": 0})
-    print(f"% proved on 20 test theorems (e=8, d=16): frequency baseline {base['proved_pct']}%, "
+    print(f"% proved on 20 test theorems (e=8, d=32): frequency baseline {base['proved_pct']}%, "
           f"model {lm['proved_pct']}%")
     import json
 
