@@ -67,3 +67,21 @@ def test_bad_input_is_one_line_error(tmp_path, capsys, bad):
 
 def test_eval_unknown_run(tmp_path, capsys):
     assert main(["metarl", "eval", "nope", "--runs-dir", str(tmp_path)]) == 2
+
+
+@pytest.mark.parametrize("algo", ["maml", "rl2"])
+def test_training_is_deterministic_per_seed(tmp_path, algo):
+    from ilya.metarl.config import TrainConfig
+    from ilya.metarl.envs import KrazyConfig
+    from ilya.metarl.train import train
+
+    def run(name: str, seed: int) -> tuple[list[float], list[float]]:
+        cfg = TrainConfig(algo=algo, seed=seed, run=name, runs_dir=tmp_path, env_steps=600, train_worlds=3,
+                          test_worlds=3, meta_batch=3, episodes_per_task=2, eval_episodes=2, trials=6,
+                          eval_every=1, krazy=KrazyConfig(size=5, horizon=8), hidden=8, quiet=True)
+        train(cfg)
+        r = Run.load(f"metarl/{name}", tmp_path)
+        return r.series("test/return")[1], r.series("train/approx_kl")[1]  # the KL is a continuous value
+
+    a, b, c = run("a", 0), run("b", 0), run("c", 1)
+    assert a == b and a != c
