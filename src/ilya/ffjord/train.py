@@ -274,7 +274,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                                 "try a smaller --lr or tighter --atol/--rtol")
             row = {f"train/{unit}": loss_value, "train/nfe_forward": nfe_f, "train/nfe_backward": nfe_b,
                    "train/s_per_iter": time.time() - t0, "train/end_time": sum(end_times(model))}
-            row.update({f"train/{k}": float(v) for k, v in regs.items()})
+            row.update({f"train/{k}": float(v.detach()) for k, v in regs.items()})
             if (step + 1) % cfg.eval_every == 0 or step + 1 == cfg.iters:
                 v = evaluate(model, data, data.valid, device, exact=False, desc="valid")
                 row.update({f"valid/{unit}": v[unit], "valid/nfe": v["nfe"]})
