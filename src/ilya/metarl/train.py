@@ -220,6 +220,9 @@ def check_config(cfg: TrainConfig) -> None:
         raise IlyaError(f"--n-explore {cfg.n_explore}: expected 0 <= n_explore < n_episodes ({cfg.n_episodes})")
     if cfg.env_steps <= 0:
         raise IlyaError("--env-steps must be positive")
+    from ilya.core.device import resolve_device
+
+    resolve_device(cfg.device)  # a bad or unavailable device is a user error; the small policies train on CPU
     try:
         env_spec(cfg).make([0])
     except ValueError as e:
