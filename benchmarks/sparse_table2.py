@@ -39,7 +39,7 @@ def run_one(attn: str, a: argparse.Namespace) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--budget", type=float, default=120.0, help="training seconds per model")
+    ap.add_argument("--budget", type=float, default=240.0, help="training seconds per model")
     ap.add_argument("--attns", nargs="+", default=["dense", "strided", "fixed"])
     ap.add_argument("--block-size", type=int, default=2048)
     ap.add_argument("--stride", type=int, default=32)
