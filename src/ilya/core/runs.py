@@ -31,7 +31,7 @@ STATUSES = ("running", "finished", "failed", "interrupted")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CKPT_RE = re.compile(r"^ckpt_(\d{9})\.safetensors$")
 # Fields that may change between a run and its resumption without changing what it computes.
-RESUME_IGNORED = frozenset({"run", "fresh", "device", "runs_dir", "json", "quiet", "workers", "address"})
+RESUME_IGNORED = frozenset({"run", "fresh", "device", "runs_dir", "json", "quiet", "workers", "address", "threads"})
 
 
 @dataclass
