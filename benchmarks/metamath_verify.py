@@ -53,7 +53,6 @@ def verify_cpu_split(db: Path) -> None:
     """CPU seconds of the compiled core's verification: all proofs in one forked worker vs half each in
     two (what --jobs 2 can gain on idle cores, independent of other load on the machine)."""
     from ilya.metamath._fast import Core
-
     from ilya.metamath.verify import split_chunks
 
     core = Core()
