@@ -34,9 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from ilya.metarl.envs.single import SingleTaskEnv
 
 NORMAL, GOAL, ICE, DEATH, WALL, LOCK, KEY, TELE, ENERGY = range(9)
 TILE_NAMES = ("normal", "goal", "ice", "death", "wall", "lock", "key", "tele", "energy")
@@ -348,7 +349,7 @@ class KrazyWorldVec:
         return np.repeat(np.repeat(img, cell_px, axis=0), cell_px, axis=1)
 
 
-class KrazyWorldEnv(gym.Env):
+class KrazyWorldEnv(SingleTaskEnv):
     """One Krazy World task as a Gymnasium environment (id ``ilya/KrazyWorld-v0``).
 
     ``task_seed`` fixes the world; without it every ``reset`` draws a new world from the env's RNG (so
@@ -356,34 +357,13 @@ class KrazyWorldEnv(gym.Env):
     Keyword arguments are `KrazyConfig` fields.
     """
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+    vec_cls = KrazyWorldVec
 
     def __init__(self, task_seed: int | None = None, render_mode: str | None = "rgb_array",
                  **cfg: Any) -> None:
-        self.cfg = KrazyConfig(**cfg)
-        self.task_seed = task_seed
-        self.render_mode = render_mode
+        super().__init__(KrazyConfig(**cfg), task_seed, render_mode)
         self.action_space = spaces.Discrete(N_ACTIONS)
         if self.cfg.pixels:
             self.observation_space = spaces.Box(0, 255, self.cfg.image_shape, np.uint8)
         else:
             self.observation_space = spaces.Box(0.0, 1.0, (self.cfg.obs_dim,), np.float32)
-        self._vec: KrazyWorldVec | None = None
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        task = (options or {}).get("task_seed", self.task_seed)
-        if task is None:
-            task = int(self.np_random.integers(2**31 - 1))
-        if self._vec is None or self._vec.tasks[0].seed != task:
-            self._vec = KrazyWorldVec([int(task)], self.cfg)
-        return self._vec.reset()[0], {"task_seed": int(task)}
-
-    def step(self, action):
-        if self._vec is None:
-            raise RuntimeError("call reset() before step()")
-        obs, rew, term, trunc = self._vec.step(np.array([int(action)]))
-        return obs[0], float(rew[0]), bool(term[0]), bool(trunc[0]), {}
-
-    def render(self):
-        return None if self._vec is None else self._vec.render(0)

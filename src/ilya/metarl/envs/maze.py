@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from ilya.metarl.envs.single import SingleTaskEnv
 
 DIRS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int64)  # up, right, down, left
 N_ACTIONS = 4
@@ -151,34 +152,13 @@ class MazeVec:
         return np.repeat(np.repeat(img, cell_px, 0), cell_px, 1)
 
 
-class MazeEnv(gym.Env):
+class MazeEnv(SingleTaskEnv):
     """One maze as a Gymnasium environment (id ``ilya/Maze-v0``); see `KrazyWorldEnv` for task seeds."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+    vec_cls = MazeVec
 
     def __init__(self, task_seed: int | None = None, render_mode: str | None = "rgb_array",
                  **cfg: Any) -> None:
-        self.cfg = MazeConfig(**cfg)
-        self.task_seed = task_seed
-        self.render_mode = render_mode
+        super().__init__(MazeConfig(**cfg), task_seed, render_mode)
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = spaces.Box(0.0, 1.0, (self.cfg.obs_dim,), np.float32)
-        self._vec: MazeVec | None = None
-
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        super().reset(seed=seed)
-        task = (options or {}).get("task_seed", self.task_seed)
-        if task is None:
-            task = int(self.np_random.integers(2**31 - 1))
-        if self._vec is None or self._vec.tasks[0].seed != task:
-            self._vec = MazeVec([int(task)], self.cfg)
-        return self._vec.reset()[0], {"task_seed": int(task)}
-
-    def step(self, action):
-        if self._vec is None:
-            raise RuntimeError("call reset() before step()")
-        obs, rew, term, trunc = self._vec.step(np.array([int(action)]))
-        return obs[0], float(rew[0]), bool(term[0]), bool(trunc[0]), {}
-
-    def render(self):
-        return None if self._vec is None else self._vec.render(0)
