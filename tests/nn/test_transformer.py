@@ -181,3 +181,27 @@ def test_cuda_flex_model_matches_cpu_blocked_model(attn):
     g_cpu = torch.cat([p.grad.flatten() for p in m_cpu.parameters()])
     g_gpu = torch.cat([p.grad.flatten() for p in m_gpu.parameters()]).cpu()
     assert torch.allclose(g_cpu, g_gpu, atol=1e-4)
+
+
+def test_rows_of_different_lengths_decode_together_from_a_padded_cache():
+    """Right-padded prompts + per-row positions + `KVCache.valid` give each row its unpadded logits."""
+    from ilya.nn import KVCache
+
+    torch.manual_seed(0)
+    m = Transformer(TransformerConfig(vocab_size=17, block_size=32, n_layer=2, n_head=2, n_embd=16)).eval()
+    seqs = [[1, 2, 3, 4, 5, 6], [7, 8, 9], [3, 3, 3, 3, 3, 3, 3, 3]]
+    nxt = [[4, 5], [6, 7], [8, 9]]
+    L = max(len(s) for s in seqs)
+    idx = torch.zeros(len(seqs), L, dtype=torch.long)
+    for r, s in enumerate(seqs):
+        idx[r, :len(s)] = torch.tensor(s)
+    lens = torch.tensor([len(s) for s in seqs])
+    with torch.no_grad():
+        caches = [KVCache() for _ in m.blocks]
+        m.hidden(idx, caches)
+        for c in caches:
+            c.valid = torch.arange(L)[None] < lens[:, None]
+        h = m.hidden(torch.tensor(nxt), caches, positions=lens[:, None] + torch.arange(2)[None])
+        for r, s in enumerate(seqs):
+            want = m.hidden(torch.tensor([s + nxt[r]]))[0, len(s):]
+            assert torch.allclose(h[r], want, atol=1e-5)

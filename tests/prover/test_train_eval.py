@@ -47,6 +47,62 @@ def test_lm_policy_samples_steps_and_values(tiny_model, slice_db):
     assert len(vals) == 2 and all(v <= 0 for v in vals)
 
 
+def test_constrained_decoding_offers_only_assertions_that_match(tiny_model, slice_db):
+    from ilya.prover.matching import matcher
+    from ilya.prover.model import LMPolicy, load_model
+    from ilya.prover.search import StepRejected
+
+    _, db = slice_db
+    model, tok, meta = load_model(tiny_model[1] / "model")
+    assert meta["subst"] == "free"  # the default format
+    pol = LMPolicy(model, tok, db=db)
+    assert pol.decode == "constrained"
+    kernel = Kernel(db)
+    labels = ["syl", "id", "mpd", "a1i", "syl5"]
+    goals = [tuple(db[lab].expr) for lab in labels]
+    for lab, goal, cands in zip(labels, goals, pol.propose(goals, 8, labels), strict=True):
+        allowed = {x.label: x for x in matcher(db).matches(goal, db[lab].index)}
+        assert 0 < len(cands) <= 8
+        assert all(lp <= 1e-6 for _, lp in cands)
+        fixed = [(s, lp) for s, lp in cands if s is not None and not allowed[s.label].free]
+        assert sum(2.718281828 ** lp for _, lp in fixed) <= 1.0 + 1e-4  # renormalised over the matches
+        for step, _ in cands:
+            if step is None:
+                continue
+            assert step.label in allowed  # never an unknown, later or non-matching label
+            if not allowed[step.label].free:
+                try:
+                    kernel.expand(lab, goal, step)
+                except StepRejected as r:  # a matching step can only fail on $d
+                    assert r.reason == "dv"
+    # the paper's free sampling is still there
+    assert LMPolicy(model, tok, db=db, decode="sample").propose(goals[:1], 4, labels[:1])[0]
+
+
+def test_batched_label_scores_equal_a_plain_forward(tiny_model, slice_db):
+    import torch
+
+    from ilya.prover.format import prompt
+    from ilya.prover.matching import matcher
+    from ilya.prover.model import LMPolicy, load_model
+
+    _, db = slice_db
+    model, tok, _ = load_model(tiny_model[1] / "model")
+    pol = LMPolicy(model, tok, db=db)
+    labels = ["mpd", "syl"]  # two prompts of different lengths in one batch
+    goals = [tuple(db[lab].expr) for lab in labels]
+    ok, lens, caches, h = pol._prefill(goals, labels)
+    jobs = [(r, m) for r, lab in enumerate(labels) for m in matcher(db).matches(goals[r], db[lab].index)]
+    got = pol._score_labels(caches, lens, h, jobs, chunk=7)
+    for (r, m), score in zip(jobs, got.tolist(), strict=True):
+        p = tok.encode(prompt(goals[r], pol.hyps(labels[r])))
+        c = tok.encode(" " + m.label) + [pol._cont if m.free else tok.eos_id]
+        with torch.no_grad():
+            lp = torch.log_softmax(model(torch.tensor([p + c]))[0][0], -1)
+        want = sum(float(lp[len(p) - 1 + k, t]) for k, t in enumerate(c))
+        assert abs(score - want) < 1e-3
+
+
 def test_oracle_search_proves_small_theorems_and_rejects_wrong_steps(slice_db, dataset):
     _, db = slice_db
     recs = list(read_split(dataset[0], "test"))

@@ -21,11 +21,16 @@ ATTN_MODES = ("merged", "interleaved", "multihead")
 
 @dataclass
 class KVCache:
-    """Keys and values seen so far by one layer: ``(B, nh, T, hs)`` each (grown by concatenation)."""
+    """Keys and values seen so far by one layer: ``(B, nh, T, hs)`` each (grown by concatenation).
+
+    ``valid`` ``(B, T)`` (bool, optional) marks the keys a row may attend to: rows of different lengths
+    share one right-padded cache, and padding is never attended to (dense attention only).
+    """
 
     k: torch.Tensor | None = None
     v: torch.Tensor | None = None
     extra: dict = field(default_factory=dict)
+    valid: torch.Tensor | None = None
 
     @property
     def length(self) -> int:
@@ -92,7 +97,12 @@ class CausalSelfAttention(nn.Module):
             start = cache.length
             cache.k = torch.cat([cache.k, k], dim=2)
             cache.v = torch.cat([cache.v, v], dim=2)
-            mask = self._decode_mask(start, T, cache.length, x.device)
+            mask = self._decode_mask(start, T, cache.length, x.device)     # (nh, T, keys)
+            if cache.valid is not None:                                    # right-padded rows
+                if self.pattern != "dense":
+                    raise ValueError("padded caches need dense attention")
+                cache.valid = torch.cat([cache.valid, cache.valid.new_ones(B, T)], dim=1)
+                mask = mask[None] & cache.valid[:, None, None, :]            # (B, nh, T, keys)
             y = F.scaled_dot_product_attention(q, cache.k, cache.v, attn_mask=mask)
         y = y.transpose(1, 2).contiguous().view(B, T, C)
         return self.resid_dropout(self.c_proj(y))

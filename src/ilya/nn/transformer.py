@@ -146,12 +146,22 @@ class Transformer(nn.Module):
             return contextlib.nullcontext()
         return torch.autocast("cuda", dtype=dtype)
 
-    def hidden(self, idx: torch.Tensor, caches: list[KVCache] | None = None, start: int = 0) -> torch.Tensor:
-        """Final normed hidden states ``(B, T, n_embd)`` for tokens at positions start..start+T-1."""
+    def hidden(self, idx: torch.Tensor, caches: list[KVCache] | None = None, start: int = 0,
+               positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Final normed hidden states ``(B, T, n_embd)`` for tokens at positions start..start+T-1.
+
+        ``positions`` ``(B, T)`` gives each row its own positions instead: rows of different lengths
+        decoded together from right-padded caches (see `KVCache.valid`).
+        """
         B, T = idx.shape
-        if start + T > self.cfg.block_size:
-            raise ValueError(f"sequence of {start + T} tokens exceeds block_size {self.cfg.block_size}")
-        pos = torch.arange(start, start + T, device=idx.device)
+        if positions is not None:
+            pos = positions
+            top = int(pos.max()) + 1 if pos.numel() else 0
+        else:
+            pos = torch.arange(start, start + T, device=idx.device)
+            top = start + T
+        if top > self.cfg.block_size:
+            raise ValueError(f"sequence of {top} tokens exceeds block_size {self.cfg.block_size}")
         x = self.drop(self.wte(idx) + self.wpe(pos))             # (B, T, C)
         for i, block in enumerate(self.blocks):
             if caches is not None:

@@ -1,7 +1,7 @@
 """Model-free policies: the frequency baseline (same search, no network) and an oracle for tests.
 
-`FrequencyPolicy` proposes, for a goal, the assertions whose conclusion unifies with it, most frequent
-in the train split's proofs first; variables the goal does not determine get the terms most often
+`FrequencyPolicy` proposes, for a goal, the assertions whose conclusion matches it
+(`ilya.prover.matching`), most frequent in the train split's proofs first; variables the goal does not determine get the terms most often
 substituted for them in the train split.  Its log-probabilities are log relative frequencies, so the
 same best-first search runs on it: the baseline isolates what the language model adds.
 """
@@ -38,12 +38,9 @@ def frequency_table(records: Iterable[TheoremRecord], terms_per_var: int = 3) ->
 class FrequencyPolicy:
     """Steps by frequency in the train split (implements `ilya.prover.search.Policy`)."""
 
-    def __init__(self, db: Any, records: list[TheoremRecord] | None = None, max_tries: int = 400,
-                 terms_per_var: int = 3, table: dict[str, Any] | None = None) -> None:
-        from ilya.metamath import unify
-
-        self._unify = unify
-        self.db, self.max_tries, self.terms_per_var = db, max_tries, terms_per_var
+    def __init__(self, db: Any, records: list[TheoremRecord] | None = None, terms_per_var: int = 3,
+                 table: dict[str, Any] | None = None) -> None:
+        self.db, self.terms_per_var = db, terms_per_var
         if table is None:
             table = frequency_table(records or [], terms_per_var)
         freq: Counter = Counter(table["labels"])
@@ -51,16 +48,9 @@ class FrequencyPolicy:
                  for lab, vs in table["terms"].items() for v, pairs in vs.items()}
         total = sum(freq.values()) or 1
         self.logf = {lab: math.log(n / total) for lab, n in freq.items()}
+        self.unseen = math.log(0.5 / total)  # an assertion never used in train: below every used one
         self.terms = {k: [(t, math.log(n / sum(c.values()))) for t, n in c.most_common(terms_per_var)]
                       for k, c in terms.items()}
-        # index assertions by (typecode, first symbol of the conclusion or None when it is a variable)
-        self.by_head: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-        for lab in sorted(freq, key=lambda x: -freq[x]):
-            if lab not in db:
-                continue
-            st = db[lab]
-            head = st.expr[1] if len(st.expr) > 1 and not db.is_var(st.expr[1]) else None
-            self.by_head[(st.expr[0], head)].append(lab)
 
     @classmethod
     def from_data(cls, db: Any, data: Path) -> FrequencyPolicy:
@@ -77,30 +67,23 @@ class FrequencyPolicy:
         return cls(db, table=table)
 
     def _candidates(self, goal: Expr, theorem: str, e: int) -> list[Candidate]:
+        from ilya.prover.matching import matcher
+
         db = self.db
-        limit = db[theorem].index if theorem in db else math.inf
-        labels = self.by_head.get((goal[0], goal[1] if len(goal) > 1 else None), []) + \
-            self.by_head.get((goal[0], None), [])
-        labels.sort(key=lambda x: -self.logf[x])
+        before = db[theorem].index if theorem in db else None
+        matches = matcher(db).matches(tuple(goal), before)
+        matches.sort(key=lambda m: -self.logf.get(m.label, self.unseen))
         out: list[Candidate] = []
-        tries = 0
-        for lab in labels:
-            st = db[lab]
-            if st.index >= limit:
-                continue
-            tries += 1
-            if tries > self.max_tries or len(out) >= e:
+        for m in matches:
+            if len(out) >= e:
                 break
-            u = self._unify(tuple(goal), st)
-            if u is None:
-                continue
-            free = [v for v in st.vars if v not in u]
-            options: list[tuple[dict[str, Expr], float]] = [(dict(u), self.logf[lab])]
-            for v in free:
-                opts = self.terms.get((lab, v), [])
+            options: list[tuple[dict[str, Expr], float]] = [(dict(m.subst), self.logf.get(m.label, self.unseen))]
+            for v in m.free:  # the terms most often substituted for this variable of this assertion
+                opts = self.terms.get((m.label, v), [])
                 options = [({**s, v: t}, lp + tlp) for s, lp in options for t, tlp in opts]
+            order = db[m.label].vars
             for s, lp in sorted(options, key=lambda x: -x[1]):
-                out.append((ProofStep.make(lab, {v: s[v] for v in st.vars if v in s}), lp))
+                out.append((ProofStep.make(m.label, {v: s[v] for v in order if v in s}), lp))
         out.sort(key=lambda c: -c[1])
         return out[:e]
 

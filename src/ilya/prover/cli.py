@@ -126,6 +126,9 @@ class EvalConfig(RunConfig):
     """seconds per theorem"""
     priority: str = "logprob"
     """logprob (cumulative log-probability) or value (the learned value function)"""
+    decode: str = "constrained"
+    """constrained (the model scores only assertions that match the goal, then writes the missing terms)
+    or sample (the paper: free sampling, the kernel drops what does not apply)"""
     temperature: float = 1.0
     """sampling temperature (paper: 1)"""
     batch: int = 8
@@ -153,6 +156,7 @@ def _policy_spec(cfg: Any) -> dict[str, Any]:
 
     return {"kind": "model", "path": str(_model_dir(cfg.model, cfg.runs_dir).resolve()),
             "device": str(resolve_device(cfg.device)), "temperature": cfg.temperature,
+            "decode": getattr(cfg, "decode", "constrained"),
             "threads": cfg.threads, "seed": cfg.seed}
 
 

@@ -172,9 +172,12 @@ def read_split(data: Path, split: str) -> Iterator[TheoremRecord]:
                 raise IlyaError(f"not a dataset record ({e})", file=path, line=i) from None
 
 
-def sample_records(data: Path, split: str, max_steps: int, seed: int = 0) -> list[TheoremRecord]:
-    """Whole theorems of a split in a seeded random order, until about ``max_steps`` steps are taken.
+def sample_records(data: Path, split: str, max_steps: int, seed: int = 0,
+                   per_theorem: int = 0) -> list[TheoremRecord]:
+    """Theorems of a split in a seeded random order, until about ``max_steps`` steps are taken.
 
+    With ``per_theorem``, each theorem keeps at most that many of its distinct steps (a seeded random
+    choice), so the same number of steps covers more theorems (and more of the database's lemmas).
     Reads only the lines it keeps (the full train split of set.mm is ~450 MB of JSON).
     """
     import random
@@ -201,6 +204,11 @@ def sample_records(data: Path, split: str, max_steps: int, seed: int = 0) -> lis
                 rec = TheoremRecord.from_json(json.loads(f.readline()))
             except (json.JSONDecodeError, KeyError, AssertionError) as e:
                 raise IlyaError(f"not a dataset record ({e})", file=path, line=i + 1) from None
+            if per_theorem:
+                steps = list(dict.fromkeys(rec.steps))
+                if len(steps) > per_theorem:
+                    steps = random.Random(f"{seed}:{rec.label}").sample(steps, per_theorem)
+                rec.steps = steps
             out.append(rec)
             n += len(rec.steps)
     return out
@@ -216,7 +224,7 @@ def examples(records: Iterator[TheoremRecord] | list[TheoremRecord], dedup: bool
                 if (g, s) in seen:
                     continue
                 seen.add((g, s))
-            yield example_text(g, s)
+            yield example_text(g, s, rec.hyps)
 
 
 def load_stats(data: Path) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from ilya.prover.search import SearchConfig, SearchResult, search_many
 
 
 def make_policy(spec: dict[str, Any], db: Any) -> Any:
-    """``{"kind": "model", "path": run/model, "device", "temperature"}`` or ``{"kind": "frequency", "data"}``."""
+    """``{"kind": "model", "path": run/model, "device", "temperature", "decode"}`` or
+    ``{"kind": "frequency", "data"}``."""
     if spec["kind"] == "model":
         import torch
 
@@ -32,8 +33,9 @@ def make_policy(spec: dict[str, Any], db: Any) -> Any:
 
         torch.set_num_threads(int(spec.get("threads", 1)) or 1)
         model, tok, _ = load_model(Path(spec["path"]), spec.get("device", "cpu"))
+        decode = spec.get("decode", "constrained")
         pol = LMPolicy(model, tok, spec.get("device", "cpu"), temperature=spec.get("temperature", 1.0),
-                       max_new_tokens=spec.get("max_new_tokens", 96))
+                       max_new_tokens=spec.get("max_new_tokens", 96), decode=decode, db=db)
         pol.seed(int(spec.get("seed", 0)))
         return pol
     if spec["kind"] == "frequency":

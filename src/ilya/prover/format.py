@@ -4,6 +4,10 @@ A training example is one proof step of one theorem::
 
     GOAL |- ( ph -> ph ) PROOFSTEP mpd {{ ph : ph }} {{ ps : ( ph -> ph ) }} {{ ch : ph }}
 
+For a theorem with ``$e`` hypotheses the prompt also shows them (``GOAL <goal> HYPS <hyps> PROOFSTEP``):
+the terms a step must invent are very often a hypothesis's, and the search closes a goal that *is* a
+hypothesis, so the policy should know them.
+
 The model sees ``GOAL <goal> PROOFSTEP`` and learns to generate the applied assertion's label and one
 substitution term for every mandatory variable of that assertion, in the order of its ``$f``
 hypotheses, so it must *generate terms* (the paper's point), not only pick labels.  The value objective
@@ -14,10 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-GOAL, PROOFSTEP, VALUE = "GOAL", "PROOFSTEP", "VALUE"
+GOAL, HYPS, PROOFSTEP, VALUE = "GOAL", "HYPS", "PROOFSTEP", "VALUE"
 PROVABLE, UNPROVABLE = "PROVABLE", "UNPROVABLE"
 SUB_OPEN, SUB_SEP, SUB_CLOSE = "{{", ":", "}}"
-KEYWORDS = (GOAL, PROOFSTEP, VALUE, PROVABLE, UNPROVABLE, SUB_OPEN, SUB_CLOSE)
+KEYWORDS = (GOAL, HYPS, PROOFSTEP, VALUE, PROVABLE, UNPROVABLE, SUB_OPEN, SUB_CLOSE)
+MAX_HYPS, MAX_HYP_SYMBOLS = 6, 120  # how much of a theorem's hypotheses a prompt shows
 
 Expr = tuple[str, ...]
 
@@ -42,9 +47,19 @@ def goal_text(goal: Expr) -> str:
     return " ".join(goal)
 
 
-def prompt(goal: Expr) -> str:
-    """What the policy is conditioned on: ``GOAL <goal> PROOFSTEP``."""
-    return f"{GOAL} {goal_text(goal)} {PROOFSTEP}"
+def prompt(goal: Expr, hyps: tuple[Expr, ...] | list[Expr] = ()) -> str:
+    """What the policy is conditioned on: ``GOAL <goal> PROOFSTEP``, or, when the theorem being proved
+    has ``$e`` hypotheses, ``GOAL <goal> HYPS <hyp> <hyp> ... PROOFSTEP`` (each hypothesis starts with
+    ``|-``; at most `MAX_HYPS` of them and `MAX_HYP_SYMBOLS` symbols, the first ones that fit)."""
+    shown, n = [], 0
+    for h in hyps[:MAX_HYPS]:
+        if n + len(h) > MAX_HYP_SYMBOLS:
+            break
+        shown.append(goal_text(h))
+        n += len(h)
+    if not shown:
+        return f"{GOAL} {goal_text(goal)} {PROOFSTEP}"
+    return f"{GOAL} {goal_text(goal)} {HYPS} {' '.join(shown)} {PROOFSTEP}"
 
 
 def value_prompt(goal: Expr) -> str:
@@ -60,9 +75,9 @@ def step_text(step: ProofStep) -> str:
     return " ".join(parts)
 
 
-def example_text(goal: Expr, step: ProofStep) -> tuple[str, str]:
+def example_text(goal: Expr, step: ProofStep, hyps: tuple[Expr, ...] | list[Expr] = ()) -> tuple[str, str]:
     """(prompt, completion) of one proof step; the loss is taken on the completion only."""
-    return prompt(goal), " " + step_text(step)
+    return prompt(goal, hyps), " " + step_text(step)
 
 
 def parse_step(text: str) -> ProofStep | None:

@@ -2,8 +2,8 @@
 
 `encode_example` lays out ``GOAL <goal> PROOFSTEP <step> <eos>`` with the loss on the step only;
 `encode_value` lays out ``GOAL <goal> VALUE PROVABLE|UNPROVABLE`` with the loss on the last token.
-`LMPolicy` samples ``e`` steps per goal (the prompt is run once, its KV cache copied to the ``e`` rows)
-and reads values as ``log P(PROVABLE) - log(P(PROVABLE) + P(UNPROVABLE))``.
+`LMPolicy` proposes ``e`` steps per goal (the prompt is run once, its KV cache copied to every row),
+either sampled freely (the paper) or constrained to the assertions that match the goal, and reads values as ``log P(PROVABLE) - log(P(PROVABLE) + P(UNPROVABLE))``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ilya.prover.format import PROVABLE, UNPROVABLE, Expr, parse_step, prompt, value_prompt
+from ilya.prover.format import PROVABLE, SUB_OPEN, UNPROVABLE, Expr, parse_step, prompt, value_prompt
 from ilya.prover.search import Candidate
 from ilya.prover.tokenizer import Tokenizer
 
@@ -67,11 +67,24 @@ class PackedExamples:
         return [self[int(i)] for i in rng.integers(0, len(self), size)]
 
 
+DECODES = ("constrained", "sample")
+
+
 class LMPolicy:
-    """Samples proof steps from a trained model (implements `ilya.prover.search.Policy`)."""
+    """Proposes proof steps from a trained model (implements `ilya.prover.search.Policy`).
+
+    ``decode="sample"`` is the paper's: ``e`` completions sampled at ``temperature``, the kernel drops
+    what does not apply.  ``decode="constrained"`` (the default when a database is given) asks the
+    model only about steps that can apply: the assertions whose conclusion matches the goal
+    (`ilya.prover.matching`) are scored by the model's log-probability of their label (teacher-forced,
+    one batch), the best are kept, and where an assertion has variables the goal does not fix the model
+    writes their terms (sampled after the forced label).  A candidate's log-probability is its label's,
+    renormalised over the matching assertions, plus its sampled terms'.
+    """
 
     def __init__(self, model: Any, tok: Tokenizer, device: torch.device | str = "cpu",
-                 temperature: float = 1.0, max_new_tokens: int = 96) -> None:
+                 temperature: float = 1.0, max_new_tokens: int = 96, db: Any = None,
+                 decode: str | None = None, term_samples: int = 2) -> None:
         self.model, self.tok = model.to(device).eval(), tok
         self.device = torch.device(device)
         self.temperature, self.max_new_tokens = temperature, max_new_tokens
@@ -79,6 +92,16 @@ class LMPolicy:
         self.vals = (tok.token_id(PROVABLE), tok.token_id(UNPROVABLE))
         self.generator = torch.Generator(device=self.device)
         self.generator.manual_seed(0)
+        self.decode = decode or ("constrained" if db is not None else "sample")
+        if self.decode not in DECODES:
+            from ilya.core.errors import IlyaError
+
+            raise IlyaError(f"--decode {self.decode}: expected one of {', '.join(DECODES)}")
+        if self.decode == "constrained" and db is None:
+            raise ValueError("constrained decoding needs the database")
+        self.db, self.term_samples = db, term_samples  # db: also for the theorems' hypotheses
+        self._label_ids: dict[str, list[int]] = {}
+        self._cont = tok.encode(" " + SUB_OPEN)[0]  # first token after a label that has free variables
 
     def seed(self, seed: int) -> None:
         self.generator.manual_seed(seed)
@@ -88,39 +111,85 @@ class LMPolicy:
         """``e`` completions (text, summed log-probability under the model) for one goal."""
         return self.sample_many([goal], e)[0]
 
-    @torch.no_grad()
-    def sample_many(self, goals: list[Expr], e: int) -> list[list[tuple[str, float]]]:
+    def hyps(self, theorem: str) -> list[Expr]:
+        """The ``$e`` hypotheses of the theorem being proved (shown in the prompt)."""
+        if self.db is None or theorem not in self.db:
+            return []
+        return [tuple(self.db[h].expr) for h in self.db[theorem].hyps if self.db[h].kind == "e"]
+
+    def _prefill(self, goals: list[Expr], theorems: list[str] | None = None
+                 ) -> tuple[list[int], list[int], list[Any], torch.Tensor]:
+        """One batched forward of every prompt, right-padded (causal attention never sees the pads).
+
+        Returns the goals that fit, their prompt lengths, the layers' KV caches and the hidden states.
+        """
         from ilya.nn import KVCache
 
-        m = self.model
-        prompts = [self.tok.encode(prompt(g)) for g in goals]
+        ths = theorems or [""] * len(goals)
+        prompts = [self.tok.encode(prompt(g, self.hyps(t))) for g, t in zip(goals, ths, strict=True)]
+        ok = [i for i, p in enumerate(prompts) if len(p) < self.block_size - 8]
+        lens = [len(prompts[i]) for i in ok]
+        caches = [KVCache() for _ in self.model.blocks]
+        if not ok:
+            return ok, lens, caches, torch.empty(0)
+        idx = torch.full((len(ok), max(lens)), self.tok.pad_id, dtype=torch.long, device=self.device)
+        for r, i in enumerate(ok):
+            idx[r, :lens[r]] = torch.tensor(prompts[i], device=self.device)
+        return ok, lens, caches, self.model.hidden(idx, caches)     # (G, L, C)
+
+    def _gather(self, caches: list[Any], rows: list[int], lens: list[int]) -> list[Any]:
+        """The prompt caches of prompt rows ``rows`` (one output row each), their padding masked."""
+        from ilya.nn import KVCache
+
+        ridx = torch.tensor(rows, dtype=torch.long, device=self.device)
+        L = caches[0].k.shape[2]
+        n = torch.tensor([lens[r] for r in rows], device=self.device)
+        valid = torch.arange(L, device=self.device)[None] < n[:, None]      # (R, L)
+        return [KVCache(c.k[ridx], c.v[ridx], valid=valid) for c in caches]
+
+    def _force(self, caches: list[Any], seqs: list[list[int]], base: torch.Tensor) -> torch.Tensor:
+        """Run given tokens (one list per row, right-padded) after each row's prefix; ``(R, F, C)``.
+
+        Row ``j``'s tokens take positions ``base[j], base[j] + 1, ...``; the padding is masked afterwards.
+        """
+        F = max(len(x) for x in seqs)
+        ids = torch.full((len(seqs), F), self.tok.pad_id, dtype=torch.long, device=self.device)
+        for j, x in enumerate(seqs):
+            ids[j, :len(x)] = torch.tensor(x, device=self.device)
+        ar = torch.arange(F, device=self.device)
+        h = self.model.hidden(ids, caches, positions=base[:, None] + ar[None])
+        flen = torch.tensor([len(x) for x in seqs], device=self.device)
+        keep = ar[None] < flen[:, None]
+        for c in caches:
+            c.valid = torch.cat([c.valid[:, :-F], keep], dim=1)
+        return h
+
+    @torch.no_grad()
+    def sample_many(self, goals: list[Expr], e: int, theorems: list[str] | None = None
+                    ) -> list[list[tuple[str, float]]]:
+        """``e`` completions per goal, every goal's rows sampled in one batch."""
         out: list[list[tuple[str, float]]] = [[] for _ in goals]
-        ok = [i for i, p in enumerate(prompts) if len(p) < self.block_size - 4]
+        ok, lens, caches, h = self._prefill(goals, theorems)
         if not ok:
             return out
-        # one batched prefill of every prompt (right-padded: causal attention never sees the pads)
-        L = max(len(prompts[i]) for i in ok)
-        idx = torch.full((len(ok), L), self.tok.pad_id, dtype=torch.long, device=self.device)
-        for r, i in enumerate(ok):
-            idx[r, :len(prompts[i])] = torch.tensor(prompts[i], device=self.device)
-        caches = [KVCache() for _ in m.blocks]
-        h = m.hidden(idx, caches)                                    # (G, L, C)
-        for r, i in enumerate(ok):
-            n = len(prompts[i])
-            rows = [KVCache(c.k[r:r + 1, :, :n].expand(e, -1, -1, -1),
-                            c.v[r:r + 1, :, :n].expand(e, -1, -1, -1)) for c in caches]
-            last = h[r:r + 1, n - 1].expand(e, -1)                  # (e, C)
-            out[i] = self._decode(rows, last, n, e)
+        rows = [r for r in range(len(ok)) for _ in range(e)]
+        last = h[torch.tensor(rows), torch.tensor([lens[r] - 1 for r in rows])]          # (R, C)
+        pos = torch.tensor([lens[r] for r in rows], device=self.device)
+        res = self._decode(self._gather(caches, rows, lens), last, pos)
+        for j, r in enumerate(rows):
+            out[ok[r]].append(res[j])
         return out
 
-    def _decode(self, caches: list[Any], h: torch.Tensor, pos: int, e: int) -> list[tuple[str, float]]:
+    def _decode(self, caches: list[Any], h: torch.Tensor, pos: torch.Tensor) -> list[tuple[str, float]]:
+        """Sample each row until ``<eos>``: (text, summed log-probability); ("", -inf) if it never ends."""
         m, eos = self.model, self.tok.eos_id
-        done = torch.zeros(e, dtype=torch.bool, device=self.device)
-        logp = torch.zeros(e, device=self.device)
+        R = h.shape[0]
+        done = torch.zeros(R, dtype=torch.bool, device=self.device)
+        logp = torch.zeros(R, device=self.device)
         toks: list[torch.Tensor] = []
-        steps = min(self.max_new_tokens, self.block_size - pos)
+        steps = min(self.max_new_tokens, self.block_size - int(pos.max()))
         for t in range(steps):
-            logits = m.lm_head(h).float()                             # (e, V)
+            logits = m.lm_head(h).float()                             # (R, V)
             lp = torch.log_softmax(logits, dim=-1)
             if self.temperature <= 0:
                 nxt = lp.argmax(-1)
@@ -133,10 +202,10 @@ class LMPolicy:
             done |= nxt == eos
             if bool(done.all()) or t == steps - 1:
                 break
-            h = m.hidden(nxt[:, None], caches, start=pos + t)[:, -1]
-        seq = torch.stack(toks, 1).tolist()
+            h = m.hidden(nxt[:, None], caches, positions=(pos + t)[:, None])[:, -1]
+        seq = torch.stack(toks, 1).tolist() if toks else [[] for _ in range(R)]
         res = []
-        for r in range(e):
+        for r in range(R):
             ids = seq[r]
             if eos not in ids:  # ran out of tokens: not a complete step
                 res.append(("", -math.inf))
@@ -145,8 +214,89 @@ class LMPolicy:
         return res
 
     def propose(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
-        samples = self.sample_many(goals, e)
+        if self.decode == "constrained":
+            return self._propose_constrained(goals, e, theorems)
+        samples = self.sample_many(goals, e, theorems)
         return [[(parse_step(text) if text else None, lp) for text, lp in s] for s in samples]
+
+    # ------------------------------------------------------------------ constrained decoding
+    def _label(self, label: str) -> list[int]:
+        ids = self._label_ids.get(label)
+        if ids is None:
+            ids = self._label_ids[label] = self.tok.encode(" " + label)
+        return ids
+
+    @torch.no_grad()
+    def _score_labels(self, caches: list[Any], lens: list[int], h: torch.Tensor,
+                      jobs: list[tuple[int, Any]], chunk: int = 512) -> torch.Tensor:
+        """log P(label, then ``<eos>`` or ``{{``) of each (prompt row, match), teacher-forced, batched."""
+        eos = self.tok.eos_id
+        out = []
+        for k in range(0, len(jobs), chunk):
+            part = jobs[k:k + chunk]
+            rows = [r for r, _ in part]
+            seqs = [self._label(mt.label) + [self._cont if mt.free else eos] for _, mt in part]
+            base = torch.tensor([lens[r] for r in rows], device=self.device)
+            hid = self._force(self._gather(caches, rows, lens), [x[:-1] for x in seqs], base)  # (N, F, C)
+            last = h[torch.tensor(rows), base - 1]                                            # (N, C)
+            hid = torch.cat([last[:, None], hid], dim=1)                                      # (N, F+1, C)
+            F1 = hid.shape[1]
+            tgt = torch.full((len(part), F1), eos, dtype=torch.long, device=self.device)
+            mask = torch.zeros((len(part), F1), device=self.device)
+            for j, x in enumerate(seqs):
+                tgt[j, :len(x)] = torch.tensor(x, device=self.device)
+                mask[j, :len(x)] = 1.0
+            lp = torch.log_softmax(self.model.lm_head(hid).float(), -1).gather(-1, tgt[..., None]).squeeze(-1)
+            out.append((lp * mask).sum(1))
+        return torch.cat(out) if out else torch.empty(0)
+
+    @torch.no_grad()
+    def _propose_constrained(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
+        from ilya.prover.format import ProofStep
+        from ilya.prover.matching import matcher
+
+        mt = matcher(self.db)
+        out: list[list[Candidate]] = [[] for _ in goals]
+        ok, lens, caches, h = self._prefill(goals, theorems)
+        jobs: list[tuple[int, Any]] = []
+        for r, i in enumerate(ok):
+            th = theorems[i]
+            jobs += [(r, m) for m in mt.matches(goals[i], self.db[th].index if th in self.db else None)]
+        if not jobs:
+            return out
+        scores = self._score_labels(caches, lens, h, jobs)
+        per_row: dict[int, list[int]] = {}
+        for j, (r, _) in enumerate(jobs):
+            per_row.setdefault(r, []).append(j)
+        free_rows: list[int] = []   # one output row per term sample
+        free_of: list[tuple[int, str, float]] = []
+        for r, js in per_row.items():
+            lp = torch.log_softmax(scores[js], 0)  # renormalised over the assertions that match
+            budget = e
+            for q in torch.argsort(lp, descending=True).tolist():
+                if budget <= 0:
+                    break
+                m = jobs[js[q]][1]
+                if not m.free:
+                    out[ok[r]].append((ProofStep.make(m.label, {}), float(lp[q])))
+                    budget -= 1
+                    continue
+                k = min(self.term_samples, budget)
+                budget -= k
+                free_rows += [r] * k
+                free_of += [(ok[r], m.label, float(lp[q]))] * k
+        if free_rows:  # the free variables' terms: sampled after the forced label, all rows in one batch
+            caches_f = self._gather(caches, free_rows, lens)
+            forced = [self._label(lab) for _, lab, _ in free_of]
+            base = torch.tensor([lens[r] for r in free_rows], device=self.device)
+            hid = self._force(caches_f, forced, base)
+            flen = torch.tensor([len(x) for x in forced], device=self.device)
+            start = hid[torch.arange(len(forced)), flen - 1]
+            for (i, label, lab_lp), (text, lp) in zip(free_of, self._decode(caches_f, start, base + flen),
+                                                        strict=True):
+                step = parse_step(label + " " + text) if text else None
+                out[i].append((step, lab_lp + lp))
+        return out
 
     @torch.no_grad()
     def value(self, goals: list[Expr]) -> list[float]:

@@ -37,9 +37,10 @@ class TrainConfig(RunConfig):
     """dataset folder written by `ilya prover dataset`"""
     tokenizer: str = "bpe"
     """bpe (Hugging Face tokenizers, fitted on train) or char"""
-    subst: str = "full"
-    """full (the paper: a term for every variable of the applied assertion) or free (only variables the
-    goal does not determine; the kernel fills in the rest by unification: shorter targets)"""
+    subst: str = "free"
+    """free (only the variables the goal does not determine: the kernel fills in the rest by unification;
+    the default, measured better at small budgets: docs/prover.md) or full (the paper: a term for every
+    variable of the applied assertion)"""
     vocab_size: int = 1024
     """BPE vocabulary size"""
     n_layer: int = 4
@@ -52,18 +53,20 @@ class TrainConfig(RunConfig):
     """context length in tokens; longer examples are dropped and counted (GPT-3: 2048)"""
     dropout: float = 0.0
     """dropout"""
-    steps: int = 1500
-    """optimizer steps"""
+    steps: int = 4000
+    """optimizer steps (4,000 x 32 examples: about 30 minutes on one laptop core)"""
     batch_size: int = 32
     """examples per step"""
-    lr: float = 1e-3
+    lr: float = 2e-3
     """peak learning rate (AdamW, linear warm-up then cosine decay to 10%)"""
-    warmup: int = 100
+    warmup: int = 200
     """warm-up steps"""
     weight_decay: float = 0.1
     """AdamW weight decay"""
     max_examples: int = 200_000
-    """train steps read from the split (whole theorems, seeded random order); 0 = all"""
+    """train steps read from the split (theorems in a seeded random order); 0 = all"""
+    steps_per_theorem: int = 8
+    """at most this many distinct steps of each theorem: the examples cover more of set.mm (0 = all)"""
     value_data: Path | None = None
     """JSON lines {"goal", "provable"} of value targets (written by `ilya prover iterate`)"""
     extra_data: Path | None = None
@@ -72,7 +75,7 @@ class TrainConfig(RunConfig):
     """share of each batch given to value examples when value_data is set"""
     init: Path | None = None
     """start from this model folder (a run's model/) instead of random weights"""
-    eval_interval: int = 250
+    eval_interval: int = 500
     """steps between valid-loss evaluations and checkpoints"""
     threads: int = 1
     """torch CPU threads (0 = torch's default; 1 is fastest on a shared, busy CPU)"""
@@ -146,7 +149,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     with Run.open("prover", cfg) as run:
         # ---------------------------------------------------------------- data and tokenizer
         t0 = time.time()
-        train_recs = sample_records(cfg.data, "train", cfg.max_examples or 10**12, cfg.seed)
+        train_recs = sample_records(cfg.data, "train", cfg.max_examples or 10**12, cfg.seed,
+                                   cfg.steps_per_theorem)
         valid_recs = sample_records(cfg.data, "valid", 20_000, cfg.seed)
         if cfg.subst not in ("full", "free"):
             raise IlyaError(f"--subst {cfg.subst}: expected full or free")
@@ -157,7 +161,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             for i, line in enumerate(Path(cfg.extra_data).read_text().splitlines(), 1):
                 try:
                     d = json.loads(line)
-                    train_pairs.append((prompt(tuple(d["goal"].split())), " " + d["step"]))
+                    hyps = [tuple(h.split()) for h in d.get("hyps", [])]
+                    train_pairs.append((prompt(tuple(d["goal"].split()), hyps), " " + d["step"]))
                 except (json.JSONDecodeError, KeyError) as e:
                     raise IlyaError(f"not a proof step ({e})", file=cfg.extra_data, line=i) from None
         tok_path = run.path / "tokenizer.json"
