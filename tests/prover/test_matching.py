@@ -52,3 +52,24 @@ def test_match_of_one_label_and_goals_that_do_not_parse(slice_db):
     # nothing at or after the cut: ax-1 is statement index k, so before=k excludes it
     assert "ax-1" not in {x.label for x in m.matches(goal, db["ax-1"].index)}
     assert matcher(db) is m  # built once per database
+
+
+def test_frequency_baseline_offers_matching_steps_that_invent_no_terms_first(slice_db, dataset):
+    from ilya.prover.baselines import FrequencyPolicy
+    from ilya.prover.dataset import read_split
+    from ilya.prover.kernel import Kernel
+
+    _, db = slice_db
+    pol = FrequencyPolicy(db, list(read_split(dataset[0], "train")))
+    kernel = Kernel(db)
+    label = "mpcom" if "mpcom" in db else "syl5"
+    goal = tuple(db[label].expr)
+    matches = {x.label: x for x in matcher(db).matches(goal, db[label].index)}
+    cands = pol.propose([goal], 40, [label])[0]
+    assert cands and [lp for _, lp in cands] == sorted((lp for _, lp in cands), reverse=True)
+    invents = [bool(matches[s.label].free) for s, _ in cands]
+    assert invents == sorted(invents)  # every step that needs no invented term comes first
+    assert not invents[0] and any(invents)
+    for s, _ in cands:
+        if not matches[s.label].free:
+            kernel.expand(label, goal, s)  # a step with the goal's own substitution always applies

@@ -112,8 +112,10 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                     for r in train_rows:
                         if r["proved"]:
                             tree = _tree_of(r)
+                            st = db[r["label"]]
+                            hyps = [" ".join(db[h].expr) for h in st.hyps if db[h].kind == "e"]
                             for s in _proof_steps(tree):
-                                fs.write(json.dumps(s) + "\n")
+                                fs.write(json.dumps({**s, "hyps": hyps}) + "\n")
                                 n_steps += 1
                 row.update(train_proved_pct=100.0 * sum(r["proved"] for r in train_rows) / len(train_rows),
                            value_provable=n_pos, value_unprovable=n_neg, new_steps=n_steps)

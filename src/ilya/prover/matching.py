@@ -89,6 +89,7 @@ class Matcher:
         self.db, self._grammar = db, _grammar(db)
         self.buckets: dict[tuple, list[tuple[int, str, Node, frozenset[str], tuple[str, ...]]]] = {}
         self.unparsed: list[str] = []
+        self.match_seconds = 0.0  # time spent in `matches` (for the benchmark's kernel/model split)
         self._goal_cache: dict[Expr, Node | None] = {}
         for st in db.statements:
             if st.kind not in ("a", "p") or st.typecode != "|-":
@@ -119,9 +120,16 @@ class Matcher:
 
     def matches(self, goal: Expr, before: int | None = None) -> list[Match]:
         """Assertions (index < ``before``) whose conclusion is ``goal`` under a substitution, oldest first."""
+        t0 = time.perf_counter()
+        try:
+            return self._matches(tuple(goal), before)
+        finally:
+            self.match_seconds += time.perf_counter() - t0
+
+    def _matches(self, goal: Expr, before: int | None) -> list[Match]:
         if not goal or goal[0] != "|-":
             return []
-        g = self.parse(tuple(goal))
+        g = self.parse(goal)
         if g is None:
             return []
         limit = math.inf if before is None else before

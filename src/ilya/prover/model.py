@@ -84,7 +84,7 @@ class LMPolicy:
 
     def __init__(self, model: Any, tok: Tokenizer, device: torch.device | str = "cpu",
                  temperature: float = 1.0, max_new_tokens: int = 96, db: Any = None,
-                 decode: str | None = None, term_samples: int = 2) -> None:
+                 decode: str | None = None, term_samples: int = 2, max_term_tokens: int = 48) -> None:
         self.model, self.tok = model.to(device).eval(), tok
         self.device = torch.device(device)
         self.temperature, self.max_new_tokens = temperature, max_new_tokens
@@ -100,6 +100,7 @@ class LMPolicy:
         if self.decode == "constrained" and db is None:
             raise ValueError("constrained decoding needs the database")
         self.db, self.term_samples = db, term_samples  # db: also for the theorems' hypotheses
+        self.max_term_tokens = max_term_tokens  # the free variables' terms of one step (set.mm: ~10 tokens)
         self._label_ids: dict[str, list[int]] = {}
         self._cont = tok.encode(" " + SUB_OPEN)[0]  # first token after a label that has free variables
 
@@ -180,16 +181,23 @@ class LMPolicy:
             out[ok[r]].append(res[j])
         return out
 
-    def _decode(self, caches: list[Any], h: torch.Tensor, pos: torch.Tensor) -> list[tuple[str, float]]:
-        """Sample each row until ``<eos>``: (text, summed log-probability); ("", -inf) if it never ends."""
+    def _decode(self, caches: list[Any], h: torch.Tensor, pos: torch.Tensor,
+                max_new_tokens: int | None = None) -> list[tuple[str, float]]:
+        """Sample each row until ``<eos>``: (text, summed log-probability); ("", -inf) if it never ends.
+
+        Finished rows leave the batch once they are half of it, so a few long samples do not keep every
+        row's cache growing.
+        """
         m, eos = self.model, self.tok.eos_id
         R = h.shape[0]
+        steps = min(max_new_tokens or self.max_new_tokens, self.block_size - int(pos.max()))
+        live = torch.arange(R, device=self.device)           # output row of each batch row
         done = torch.zeros(R, dtype=torch.bool, device=self.device)
         logp = torch.zeros(R, device=self.device)
-        toks: list[torch.Tensor] = []
-        steps = min(self.max_new_tokens, self.block_size - int(pos.max()))
+        toks = torch.full((R, max(steps, 1)), eos, dtype=torch.long, device=self.device)
+        finished = torch.zeros(R, dtype=torch.bool, device=self.device)
         for t in range(steps):
-            logits = m.lm_head(h).float()                             # (R, V)
+            logits = m.lm_head(h).float()                             # (r, V)
             lp = torch.log_softmax(logits, dim=-1)
             if self.temperature <= 0:
                 nxt = lp.argmax(-1)
@@ -197,17 +205,26 @@ class LMPolicy:
                 probs = torch.softmax(logits / self.temperature, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=self.generator).squeeze(-1)
             nxt = torch.where(done, torch.full_like(nxt, eos), nxt)
-            logp += torch.where(done, torch.zeros_like(logp), lp.gather(-1, nxt[:, None]).squeeze(-1))
-            toks.append(nxt)
+            logp[live] += torch.where(done, torch.zeros_like(nxt, dtype=logp.dtype),
+                                      lp.gather(-1, nxt[:, None]).squeeze(-1))
+            toks[live, t] = nxt
             done |= nxt == eos
+            finished[live[done]] = True
             if bool(done.all()) or t == steps - 1:
                 break
+            if int(done.sum()) * 2 >= len(live):                      # drop finished rows
+                keep = (~done).nonzero().squeeze(-1)
+                live, done, nxt, pos = live[keep], done[keep], nxt[keep], pos[keep]
+                for c in caches:
+                    c.k, c.v = c.k[keep], c.v[keep]
+                    if c.valid is not None:
+                        c.valid = c.valid[keep]
             h = m.hidden(nxt[:, None], caches, positions=(pos + t)[:, None])[:, -1]
-        seq = torch.stack(toks, 1).tolist() if toks else [[] for _ in range(R)]
+        seq = toks.tolist()
         res = []
         for r in range(R):
             ids = seq[r]
-            if eos not in ids:  # ran out of tokens: not a complete step
+            if not bool(finished[r]) or eos not in ids:  # ran out of tokens: not a complete step
                 res.append(("", -math.inf))
                 continue
             res.append((self.tok.decode(ids[:ids.index(eos)]), float(logp[r])))
@@ -292,8 +309,8 @@ class LMPolicy:
             hid = self._force(caches_f, forced, base)
             flen = torch.tensor([len(x) for x in forced], device=self.device)
             start = hid[torch.arange(len(forced)), flen - 1]
-            for (i, label, lab_lp), (text, lp) in zip(free_of, self._decode(caches_f, start, base + flen),
-                                                        strict=True):
+            terms = self._decode(caches_f, start, base + flen, self.max_term_tokens)
+            for (i, label, lab_lp), (text, lp) in zip(free_of, terms, strict=True):
                 step = parse_step(label + " " + text) if text else None
                 out[i].append((step, lab_lp + lp))
         return out

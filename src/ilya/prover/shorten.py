@@ -102,7 +102,11 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     policy = make_policy(_policy_spec(spec_cfg), db)
     scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, stop_at_first=False)
     with Run.open("prover", cfg) as run:
-        rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage)
+        from ilya.core.progress import progress
+
+        bar = progress(total=len(labels), desc=f"shorten {cfg.split}")
+        rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage, on_row=lambda _: bar.update(1))
+        bar.close()
         proved = [r for r in rows if r["proved"]]
         shorter = [r for r in proved if r.get("setmm_steps") and r["steps"] < r["setmm_steps"]]
         memo: dict[str, frozenset[str]] = {}
@@ -132,7 +136,8 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
             for r in kept:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
                                     "setmm_steps": r["setmm_steps"]}) + "\n")
-        figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped), "proved": len(proved), "shorter_found": len(shorter),
+        figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped),
+                   "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
                    "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": spec_cfg.policy}
         run.summary(**figures)

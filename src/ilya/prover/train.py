@@ -70,7 +70,7 @@ class TrainConfig(RunConfig):
     value_data: Path | None = None
     """JSON lines {"goal", "provable"} of value targets (written by `ilya prover iterate`)"""
     extra_data: Path | None = None
-    """JSON lines {"goal", "step"} of proof steps found by search, added to the train examples (iterate)"""
+    """JSON lines {"goal", "step", "hyps"} of proof steps found by search, added to the train examples (iterate)"""
     value_fraction: float = 0.25
     """share of each batch given to value examples when value_data is set"""
     init: Path | None = None
