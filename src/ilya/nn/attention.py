@@ -24,13 +24,16 @@ class KVCache:
     """Keys and values seen so far by one layer: ``(B, nh, T, hs)`` each (grown by concatenation).
 
     ``valid`` ``(B, T)`` (bool, optional) marks the keys a row may attend to: rows of different lengths
-    share one right-padded cache, and padding is never attended to (dense attention only).
+    share one right-padded cache, and padding is never attended to (dense attention only).  ``mask``
+    ``(B, T_new, keys)`` (bool, optional) replaces the causal mask for the next call only: several short
+    continuations of one prefix packed into one row, each seeing the prefix and its own earlier tokens.
     """
 
     k: torch.Tensor | None = None
     v: torch.Tensor | None = None
     extra: dict = field(default_factory=dict)
     valid: torch.Tensor | None = None
+    mask: torch.Tensor | None = None
 
     @property
     def length(self) -> int:
@@ -97,6 +100,13 @@ class CausalSelfAttention(nn.Module):
             start = cache.length
             cache.k = torch.cat([cache.k, k], dim=2)
             cache.v = torch.cat([cache.v, v], dim=2)
+            if cache.mask is not None:                                     # packed continuations
+                if self.pattern != "dense":
+                    raise ValueError("packed continuations need dense attention")
+                mask, cache.mask = cache.mask[:, None], None                 # (B, 1, T, keys)
+                y = F.scaled_dot_product_attention(q, cache.k, cache.v, attn_mask=mask)
+                y = y.transpose(1, 2).contiguous().view(B, T, C)
+                return self.resid_dropout(self.c_proj(y))
             mask = self._decode_mask(start, T, cache.length, x.device)     # (nh, T, keys)
             if cache.valid is not None:                                    # right-padded rows
                 if self.pattern != "dense":

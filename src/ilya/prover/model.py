@@ -77,9 +77,10 @@ class LMPolicy:
     what does not apply.  ``decode="constrained"`` (the default when a database is given) asks the
     model only about steps that can apply: the assertions whose conclusion matches the goal
     (`ilya.prover.matching`) are scored by the model's log-probability of their label (teacher-forced,
-    one batch), the best are kept, and where an assertion has variables the goal does not fix the model
-    writes their terms (sampled after the forced label).  A candidate's log-probability is its label's,
-    renormalised over the matching assertions, plus its sampled terms'.
+    one batch); for the most probable assertions that have variables the goal does not fix, the model
+    writes their terms (``term_samples`` samples after the forced label).  A step's log-probability is
+    its label's, renormalised over the matching assertions, plus its terms'; the ``e`` most probable
+    distinct complete steps are proposed (malformed or unfinished term samples are dropped).
     """
 
     def __init__(self, model: Any, tok: Tokenizer, device: torch.device | str = "cpu",
@@ -245,27 +246,39 @@ class LMPolicy:
 
     @torch.no_grad()
     def _score_labels(self, caches: list[Any], lens: list[int], h: torch.Tensor,
-                      jobs: list[tuple[int, Any]], chunk: int = 512) -> torch.Tensor:
-        """log P(label, then ``<eos>`` or ``{{``) of each (prompt row, match), teacher-forced, batched."""
+                      jobs: list[tuple[int, Any]], chunk: int = 1024) -> torch.Tensor:
+        """log P(label, then ``<eos>`` or ``{{``) of each (prompt row, match), teacher-forced.
+
+        The labels of one goal are packed into one sequence after its prompt (each label sees the prompt
+        and its own earlier tokens), so the prompt's keys are not copied once per label.
+        """
+        from ilya.nn import KVCache
+
         eos = self.tok.eos_id
-        out = []
-        for k in range(0, len(jobs), chunk):
-            part = jobs[k:k + chunk]
-            rows = [r for r, _ in part]
-            seqs = [self._label(mt.label) + [self._cont if mt.free else eos] for _, mt in part]
-            base = torch.tensor([lens[r] for r in rows], device=self.device)
-            hid = self._force(self._gather(caches, rows, lens), [x[:-1] for x in seqs], base)  # (N, F, C)
-            last = h[torch.tensor(rows), base - 1]                                            # (N, C)
-            hid = torch.cat([last[:, None], hid], dim=1)                                      # (N, F+1, C)
-            F1 = hid.shape[1]
-            tgt = torch.full((len(part), F1), eos, dtype=torch.long, device=self.device)
-            mask = torch.zeros((len(part), F1), device=self.device)
-            for j, x in enumerate(seqs):
-                tgt[j, :len(x)] = torch.tensor(x, device=self.device)
-                mask[j, :len(x)] = 1.0
-            lp = torch.log_softmax(self.model.lm_head(hid).float(), -1).gather(-1, tgt[..., None]).squeeze(-1)
-            out.append((lp * mask).sum(1))
-        return torch.cat(out) if out else torch.empty(0)
+        out = torch.empty(len(jobs), device=self.device)
+        by_row: dict[int, list[int]] = {}
+        for j, (r, _) in enumerate(jobs):
+            by_row.setdefault(r, []).append(j)
+        for r, js_all in by_row.items():
+            n = lens[r]
+            first = torch.log_softmax(self.model.lm_head(h[r, n - 1]).float(), -1)       # (V,)
+            for k in range(0, len(js_all), chunk):
+                js = js_all[k:k + chunk]
+                seqs = [self._label(jobs[j][1].label) + [self._cont if jobs[j][1].free else eos] for j in js]
+                inp = torch.tensor([t for x in seqs for t in x[:-1]], device=self.device)     # (S,)
+                tgt = torch.tensor([t for x in seqs for t in x[1:]], device=self.device)
+                seg = torch.tensor([q for q, x in enumerate(seqs) for _ in x[:-1]], device=self.device)
+                off = torch.tensor([t for x in seqs for t in range(len(x) - 1)], device=self.device)
+                S = len(inp)
+                mask = torch.ones((1, S, n + S), dtype=torch.bool, device=self.device)
+                mask[0, :, n:] = (seg[:, None] == seg[None]) & (off[:, None] >= off[None])
+                rows = [KVCache(c.k[r:r + 1, :, :n], c.v[r:r + 1, :, :n], mask=mask) for c in caches]
+                hid = self.model.hidden(inp[None], rows, positions=(n + off)[None])[0]    # (S, C)
+                lp = torch.log_softmax(self.model.lm_head(hid).float(), -1).gather(-1, tgt[:, None])[:, 0]
+                score = first[torch.tensor([x[0] for x in seqs], device=self.device)]
+                score = score.index_add(0, seg, lp)
+                out[torch.tensor(js, device=self.device)] = score
+        return out
 
     @torch.no_grad()
     def _propose_constrained(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
@@ -285,23 +298,21 @@ class LMPolicy:
         per_row: dict[int, list[int]] = {}
         for j, (r, _) in enumerate(jobs):
             per_row.setdefault(r, []).append(j)
-        free_rows: list[int] = []   # one output row per term sample
+        pool: dict[int, list[Candidate]] = {r: [] for r in per_row}  # complete steps, scored
+        free_rows: list[int] = []   # one decode row per term sample
         free_of: list[tuple[int, str, float]] = []
         for r, js in per_row.items():
             lp = torch.log_softmax(scores[js], 0)  # renormalised over the assertions that match
-            budget = e
+            n_free = 0
             for q in torch.argsort(lp, descending=True).tolist():
-                if budget <= 0:
-                    break
                 m = jobs[js[q]][1]
                 if not m.free:
-                    out[ok[r]].append((ProofStep.make(m.label, {}), float(lp[q])))
-                    budget -= 1
-                    continue
-                k = min(self.term_samples, budget)
-                budget -= k
-                free_rows += [r] * k
-                free_of += [(ok[r], m.label, float(lp[q]))] * k
+                    pool[r].append((ProofStep.make(m.label, {}), float(lp[q])))
+                elif n_free < max(e // 2, self.term_samples):  # terms for the e/2 most probable such labels
+                    k = self.term_samples
+                    n_free += k
+                    free_rows += [r] * k
+                    free_of += [(r, m.label, float(lp[q]))] * k
         if free_rows:  # the free variables' terms: sampled after the forced label, all rows in one batch
             caches_f = self._gather(caches, free_rows, lens)
             forced = [self._label(lab) for _, lab, _ in free_of]
@@ -310,9 +321,15 @@ class LMPolicy:
             flen = torch.tensor([len(x) for x in forced], device=self.device)
             start = hid[torch.arange(len(forced)), flen - 1]
             terms = self._decode(caches_f, start, base + flen, self.max_term_tokens)
-            for (i, label, lab_lp), (text, lp) in zip(free_of, terms, strict=True):
+            for (r, label, lab_lp), (text, lp) in zip(free_of, terms, strict=True):
                 step = parse_step(label + " " + text) if text else None
-                out[i].append((step, lab_lp + lp))
+                if step is not None:
+                    pool[r].append((step, lab_lp + lp))
+        for r, cands in pool.items():  # the e most probable distinct complete steps
+            best: dict[ProofStep, float] = {}
+            for step, lp in cands:
+                best[step] = max(lp, best.get(step, -math.inf))
+            out[ok[r]] = sorted(best.items(), key=lambda c: -c[1])[:e]
         return out
 
     @torch.no_grad()
