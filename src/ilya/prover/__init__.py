@@ -5,7 +5,7 @@
 >>> # db = load(); kernel = Kernel(db); search("syl", kernel.theorem("syl").goal, policy, kernel)
 
 Pieces: `format` (the GOAL/PROOFSTEP text), `dataset` (steps of every set.mm proof, split by label hash),
-`tokenizer` (BPE or characters), `model` (the ``ilya.nn`` decoder as policy and value), `search`
+`matching` (which assertions can prove a goal), `tokenizer` (BPE or characters), `model` (the ``ilya.nn`` decoder as policy and value), `search`
 (best-first AND-OR search, lockstep batching), `kernel` (steps through ``ilya.metamath``, proof assembly),
 `evaluate` (verified proofs, Ray workers, metamath-exe), `iterate` (value loop), `shorten`.
 See docs/prover.md.
@@ -15,6 +15,7 @@ from ilya.prover.baselines import FrequencyPolicy, OraclePolicy
 from ilya.prover.dataset import TheoremRecord, build_dataset, read_split, split_of
 from ilya.prover.format import ProofStep, example_text, parse_step, step_text
 from ilya.prover.kernel import Kernel
+from ilya.prover.matching import Match, Matcher, matcher
 from ilya.prover.search import (
            Policy,
            ProofTree,
@@ -26,6 +27,6 @@ from ilya.prover.search import (
 )
 from ilya.prover.slicing import slice_database
 
-__all__ = ["FrequencyPolicy", "Kernel", "OraclePolicy", "Policy", "ProofStep", "ProofTree", "SearchConfig",
-           "SearchResult", "StepRejected", "TheoremRecord", "build_dataset", "example_text", "parse_step",
+__all__ = ["FrequencyPolicy", "Kernel", "Match", "Matcher", "OraclePolicy", "Policy", "ProofStep", "ProofTree", "SearchConfig",
+           "SearchResult", "StepRejected", "TheoremRecord", "build_dataset", "example_text", "matcher", "parse_step",
            "read_split", "search", "search_many", "slice_database", "split_of", "step_text"]

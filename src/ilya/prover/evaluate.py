@@ -24,6 +24,14 @@ from ilya.prover.search import SearchConfig, SearchResult, search_many
 
 
 def make_policy(spec: dict[str, Any], db: Any) -> Any:
+    """A policy from its spec; the database's assertion index is built here (part of loading, not search)."""
+    from ilya.prover.matching import matcher
+
+    matcher(db)
+    return _make_policy(spec, db)
+
+
+def _make_policy(spec: dict[str, Any], db: Any) -> Any:
     """``{"kind": "model", "path": run/model, "device", "temperature", "decode"}`` or
     ``{"kind": "frequency", "data"}``."""
     if spec["kind"] == "model":
