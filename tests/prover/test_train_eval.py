@@ -18,7 +18,7 @@ def tiny_model(dataset, tmp_path_factory):
     from ilya.prover.train import TrainConfig, train
 
     runs = tmp_path_factory.mktemp("runs")
-    cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], steps=120, n_layer=1, n_head=2, n_embd=48,
+    cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], threads=1, steps=120, n_layer=1, n_head=2, n_embd=48,
                       block_size=160, vocab_size=300, eval_interval=60, warmup=10, lr=3e-3, batch_size=16)
     out = train(cfg)
     return runs, runs / "prover" / "tiny", out

@@ -54,7 +54,7 @@ class TrainConfig(RunConfig):
     dropout: float = 0.0
     """dropout"""
     steps: int = 4000
-    """optimizer steps (4,000 x 32 examples: about 30 minutes on one laptop core)"""
+    """optimizer steps (4,000 x 32 examples: ~20 minutes on 2 cores, 35 on one)"""
     batch_size: int = 32
     """examples per step"""
     lr: float = 2e-3
@@ -77,8 +77,8 @@ class TrainConfig(RunConfig):
     """start from this model folder (a run's model/) instead of random weights"""
     eval_interval: int = 500
     """steps between valid-loss evaluations and checkpoints"""
-    threads: int = 1
-    """torch CPU threads (0 = torch's default; 1 is fastest on a shared, busy CPU)"""
+    threads: int = 0
+    """torch CPU threads (0 = all cores: 1.75x faster than 1 on this 2-core machine; use 1 on a busy CPU)"""
 
 
 def _free_only(data: Path, recs: list[Any]) -> list[Any]:
