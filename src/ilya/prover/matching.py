@@ -102,8 +102,11 @@ class Matcher:
             in_concl = {s for s in st.expr[1:] if s in set(st.vars)}
             free = tuple(v for v in st.vars if v not in in_concl)
             self.buckets.setdefault(_key(tree), []).append((st.index, st.label, tree, frozenset(st.vars), free))
-        for b in self.buckets.values():
+        self._key_of: dict[str, tuple] = {}
+        for key, b in self.buckets.items():
             b.sort()
+            for _, label, _, _, _ in b:
+                self._key_of[label] = key
         self.seconds = time.perf_counter() - t0
 
     def parse(self, goal: Expr) -> Node | None:
@@ -154,16 +157,11 @@ class Matcher:
         st = self.db[label]
         if g is None or st.typecode != "|-":
             return None
-        for _, lab, tree, pvars, _ in self.buckets.get(self._key_of(label), ()):
+        for _, lab, tree, pvars, _ in self.buckets.get(self._key_of.get(label, ()), ()):
             if lab == label:
                 sub: dict[str, Node] = {}
                 return {v: n[2] for v, n in sub.items()} if _match(tree, g, pvars, sub) else None
         return None
-
-    def _key_of(self, label: str) -> tuple:
-        if not hasattr(self, "_keys"):
-            self._keys = {lab: k for k, b in self.buckets.items() for _, lab, _, _, _ in b}
-        return self._keys.get(label, ())
 
 
 def matcher(db: Any) -> Matcher:
