@@ -29,3 +29,28 @@ def dataset(slice_db, tmp_path_factory):
     out = tmp_path_factory.mktemp("data") / "ds"
     stats = build_dataset(slice_db[1], out, valid=25, test=25)
     return out, stats
+
+
+def _replay(kernel, rec):
+    """Rebuild a proof tree from the record's pre-order steps, checking each goal on the way."""
+    from ilya.prover.search import ProofTree
+
+    steps = iter(rec.steps)
+
+    def build(goal):
+        hyp = kernel.hypothesis(rec.label, goal)
+        if hyp is not None:
+            return ProofTree(goal, hyp=hyp)
+        g, step = next(steps)
+        assert g == goal
+        return ProofTree(goal, step=step, children=[build(s) for s in kernel.expand(rec.label, goal, step)])
+
+    tree = build(rec.goal)
+    assert next(steps, None) is None
+    return tree
+
+
+@pytest.fixture(scope="session")
+def replay():
+    """``replay(kernel, record)``: a dataset record's steps rebuilt into a proof tree through the kernel."""
+    return _replay

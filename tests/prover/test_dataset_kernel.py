@@ -9,27 +9,10 @@ import pytest
 from ilya.prover.dataset import SPLITS, read_split, split_of, theorem_record
 from ilya.prover.format import ProofStep
 from ilya.prover.kernel import Kernel
-from ilya.prover.search import ProofTree, StepRejected
+from ilya.prover.search import StepRejected
 
 
-def replay(kernel, rec):
-    """Rebuild a proof tree from the record's pre-order steps, checking each goal on the way."""
-    steps = iter(rec.steps)
-
-    def build(goal):
-        hyp = kernel.hypothesis(rec.label, goal)
-        if hyp is not None:
-            return ProofTree(goal, hyp=hyp)
-        g, step = next(steps)
-        assert g == goal
-        return ProofTree(goal, step=step, children=[build(s) for s in kernel.expand(rec.label, goal, step)])
-
-    tree = build(rec.goal)
-    assert next(steps, None) is None
-    return tree
-
-
-def test_replayed_steps_rebuild_every_proof(slice_db):
+def test_replayed_steps_rebuild_every_proof(slice_db, replay):
     _, db = slice_db
     kernel = Kernel(db)
     for st in db.theorems():

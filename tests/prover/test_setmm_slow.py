@@ -21,9 +21,7 @@ def setmm():
     return load(SETMM)
 
 
-def test_dataset_steps_replay_into_setmm_proofs(setmm):
-    from test_dataset_kernel import replay
-
+def test_dataset_steps_replay_into_setmm_proofs(setmm, replay):
     kernel = Kernel(setmm)
     thms = [s for s in setmm.theorems()]
     for st in random.Random(0).sample(thms, 300):
