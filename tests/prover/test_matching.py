@@ -41,12 +41,13 @@ def test_matches_agree_with_unification_and_respect_the_cut(slice_db):
     assert checked > 50
 
 
-def test_match_of_one_label_and_goals_that_do_not_parse(slice_db):
+def test_substitution_of_one_label_and_goals_that_do_not_parse(slice_db):
     _, db = slice_db
     m = matcher(db)
     goal = ("|-", "(", "ph", "->", "(", "ps", "->", "ph", ")", ")")
-    assert m.match(goal, "ax-1") == {"ph": ("ph",), "ps": ("ps",)}
-    assert m.match(goal, "ax-2") is None
+    found = {x.label: x.subst for x in m.matches(goal, None)}
+    assert found["ax-1"] == {"ph": ("ph",), "ps": ("ps",)}
+    assert "ax-2" not in found
     assert m.matches(("|-", "(", "ph", "->"), None) == []
     assert m.matches(("wff", "ph"), None) == []
     # nothing at or after the cut: ax-1 is statement index k, so before=k excludes it

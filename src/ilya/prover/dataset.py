@@ -78,10 +78,16 @@ class TheoremRecord:
                    [tuple(h.split()) for h in d["hyps"]], steps, int(d["setmm_steps"]))
 
 
+def essential_hyps(db: Any, label: str) -> list[Expr]:
+    """The ``$e`` hypotheses of a theorem, in order: what the prompt shows after ``HYPS`` (in training
+    records and at search time alike)."""
+    return [tuple(db[h].expr) for h in db[label].hyps if db[h].kind == "e"]
+
+
 def theorem_record(db: Any, label: str) -> TheoremRecord:
     """The GPT-f steps of one theorem's proof (uses the kernel's ``proof_steps``)."""
     st = db[label]
-    hyps = [db[h].expr for h in st.hyps if db[h].kind == "e"]
+    hyps = essential_hyps(db, label)
     steps = [(tuple(s.goal), ProofStep.make(s.label, {v: tuple(t) for v, t in s.subst.items()}))
              for s in db.proof_steps(label, only_provable=True)]
     return TheoremRecord(label, st.index, tuple(st.expr), hyps, steps, len(steps))

@@ -70,7 +70,9 @@ def _proof_steps(tree: dict[str, Any]) -> list[dict[str, str]]:
 def iterate(cfg: IterateConfig) -> dict[str, Any]:
     from ilya.core.errors import IlyaError
     from ilya.prover.cli import _model_dir, pick_theorems
+    from ilya.prover.dataset import essential_hyps
     from ilya.prover.evaluate import load_database, make_policy, prove, split_labels
+    from ilya.prover.format import goal_text
     from ilya.prover.plots import iterate_figures
     from ilya.prover.search import SearchConfig
     from ilya.prover.train import TrainConfig, train
@@ -112,8 +114,7 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                     for r in train_rows:
                         if r["proved"]:
                             tree = _tree_of(r)
-                            st = db[r["label"]]
-                            hyps = [" ".join(db[h].expr) for h in st.hyps if db[h].kind == "e"]
+                            hyps = [goal_text(h) for h in essential_hyps(db, r["label"])]
                             for s in _proof_steps(tree):
                                 fs.write(json.dumps({**s, "hyps": hyps}) + "\n")
                                 n_steps += 1

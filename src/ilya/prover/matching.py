@@ -102,11 +102,8 @@ class Matcher:
             in_concl = {s for s in st.expr[1:] if s in set(st.vars)}
             free = tuple(v for v in st.vars if v not in in_concl)
             self.buckets.setdefault(_key(tree), []).append((st.index, st.label, tree, frozenset(st.vars), free))
-        self._key_of: dict[str, tuple] = {}
-        for key, b in self.buckets.items():
+        for b in self.buckets.values():
             b.sort()
-            for _, label, _, _, _ in b:
-                self._key_of[label] = key
         self.seconds = time.perf_counter() - t0
 
     def parse(self, goal: Expr) -> Node | None:
@@ -150,18 +147,6 @@ class Matcher:
                     found.append((index, Match(label, {v: n[2] for v, n in sub.items()}, free)))
         found.sort(key=lambda x: x[0])
         return [m for _, m in found]
-
-    def match(self, goal: Expr, label: str) -> dict[str, Expr] | None:
-        """The substitution making ``label``'s conclusion ``goal``, or None."""
-        g = self.parse(tuple(goal))
-        st = self.db[label]
-        if g is None or st.typecode != "|-":
-            return None
-        for _, lab, tree, pvars, _ in self.buckets.get(self._key_of.get(label, ()), ()):
-            if lab == label:
-                sub: dict[str, Node] = {}
-                return {v: n[2] for v, n in sub.items()} if _match(tree, g, pvars, sub) else None
-        return None
 
 
 def matcher(db: Any) -> Matcher:

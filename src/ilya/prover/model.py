@@ -115,9 +115,11 @@ class LMPolicy:
 
     def hyps(self, theorem: str) -> list[Expr]:
         """The ``$e`` hypotheses of the theorem being proved (shown in the prompt)."""
+        from ilya.prover.dataset import essential_hyps
+
         if self.db is None or theorem not in self.db:
             return []
-        return [tuple(self.db[h].expr) for h in self.db[theorem].hyps if self.db[h].kind == "e"]
+        return essential_hyps(self.db, theorem)
 
     def _prefill(self, goals: list[Expr], theorems: list[str] | None = None
                  ) -> tuple[list[int], list[int], list[Any], torch.Tensor]:
@@ -225,7 +227,7 @@ class LMPolicy:
         res = []
         for r in range(R):
             ids = seq[r]
-            if not bool(finished[r]) or eos not in ids:  # ran out of tokens: not a complete step
+            if not bool(finished[r]):  # ran out of tokens: not a complete step
                 res.append(("", -math.inf))
                 continue
             res.append((self.tok.decode(ids[:ids.index(eos)]), float(logp[r])))
