@@ -3,8 +3,10 @@
 ``ilya <system> <command> [flags]`` runs a system's command; ``ilya plot|report|runs|demo`` work on runs.
 Each command is a config dataclass plus a function: ``tyro`` turns the dataclass into flags (with their
 defaults and docstrings in ``--help``), so no command parses arguments by hand.  A system exposes its
-commands as ``COMMANDS = {"name": (ConfigClass, function)}`` in ``ilya/<system>/cli.py``, and optionally
-``demo(runs_dir)`` (its step of ``ilya demo``) and ``replot(run)`` (its paper figures for ``ilya plot``).
+commands as ``COMMANDS = {"name": Command(ConfigClass, "module:function", ...)}`` in
+``ilya/<system>/cli.py`` (see `ilya.core.commands`), and optionally ``DEMO = "module:function"`` (its step
+of ``ilya demo``, called with the runs folder).  Figures come from the registry of `ilya.core.figures`.
+Nothing heavy is imported before a command runs: ``--help`` at every level stays fast.
 
 A command function returns ``None``, an exit code, or a dict of figures (printed as one JSON object on
 stdout when its config has ``json=True``).  An `IlyaError` becomes one line on stderr and exit code 2.
@@ -19,15 +21,15 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import tyro
 
 from ilya import __version__
+from ilya.core.commands import Command, load_callable
 from ilya.core.errors import IlyaError
 
 # system -> (module holding COMMANDS, one line for `ilya --help`); order is the order of `ilya demo`.
@@ -42,7 +44,6 @@ GROUPS: dict[str, tuple[str, str]] = {
     "five": ("ilya.five.cli", "OpenAI Five's recipe: self-play PPO with LSTM policies"),
 }
 
-Command = tuple[type, Callable[[Any], Any]]
 
 
 def _system_module(system: str) -> ModuleType | None:
@@ -56,6 +57,23 @@ def _system_module(system: str) -> ModuleType | None:
         raise
 
 
+def commands(system: str) -> dict[str, Command]:
+    """The registered commands of a built system ({} when the system is not built)."""
+    mod = _system_module(system)
+    out: dict[str, Command] = {}
+    for name, cmd in (getattr(mod, "COMMANDS", {}) if mod is not None else {}).items():
+        if isinstance(cmd, tuple):  # TRANSITION: (config, function) pairs until every system declares Commands
+            cmd = Command(cmd[0], f"{cmd[1].__module__}:{cmd[1].__name__}")
+        out[name] = cmd
+    return out
+
+
+def all_commands() -> dict[str, Command]:
+    """Every command of every built system, keyed ``"system name"``, then the run-level ones."""
+    out = {f"{system} {name}": cmd for system in GROUPS for name, cmd in commands(system).items()}
+    return out | {name: cmd for name, cmd in TOP.items()}
+
+
 # ---------------------------------------------------------------------------- run-level commands
 @dataclass
 class PlotConfig:
@@ -63,24 +81,22 @@ class PlotConfig:
 
     runs: Annotated[list[str], tyro.conf.Positional]
     """runs to draw, as system/name or a run folder"""
-    x: str = "step"
+    x: Literal["step", "wall"] = "step"
     """x axis: step or wall (wall-clock seconds)"""
     runs_dir: Path = Path("runs")
     """folder that holds runs/<system>/<name>/"""
 
 
 def plot_command(cfg: PlotConfig) -> None:
+    from ilya.core import figures
     from ilya.core.plotting import plot_metrics
     from ilya.core.runs import Run
 
-    if cfg.x not in ("step", "wall"):
-        raise IlyaError(f"--x {cfg.x}: expected step or wall")
     runs = [Run.load(r, cfg.runs_dir) for r in cfg.runs]
     paths = plot_metrics(runs, x=cfg.x)
     for run in runs:
-        mod = _system_module(run.system) if run.system in GROUPS else None
-        if mod is not None and hasattr(mod, "replot"):
-            paths += list(mod.replot(run) or [])
+        for fn in figures.run_figures(run.system).values():
+            paths += list(fn(run) or [])
     for p in paths:
         print(p)
 
@@ -156,21 +172,21 @@ def demo_command(cfg: DemoConfig) -> None:
         if cfg.only and system not in cfg.only:
             continue
         mod = _system_module(system)
-        if mod is None or not hasattr(mod, "demo"):
+        if mod is None or not getattr(mod, "DEMO", None):
             continue
         print(f"\n=== ilya {system}: {blurb} ===", flush=True)
         t0 = time.time()
-        mod.demo(cfg.runs_dir)
+        load_callable(mod.DEMO)(cfg.runs_dir)
         print(f"--- {system} done in {time.time() - t0:.0f} s", flush=True)
     out = write_report(cfg.runs_dir)
     print(f"\nDemo finished in {time.time() - t_all:.0f} s. Report: {out.resolve()}")
 
 
-TOP: dict[str, tuple[Command, str]] = {
-    "plot": ((PlotConfig, plot_command), "draw metric curves of runs on shared axes"),
-    "report": ((ReportConfig, report_command), "write the HTML report of every run"),
-    "runs": ((RunsConfig, runs_command), "list runs as a table"),
-    "demo": ((DemoConfig, demo_command), "a guided tour of every system, ending with the report"),
+TOP: dict[str, Command] = {
+    "plot": Command(PlotConfig, "ilya.cli:plot_command"),
+    "report": Command(ReportConfig, "ilya.cli:report_command"),
+    "runs": Command(RunsConfig, "ilya.cli:runs_command"),
+    "demo": Command(DemoConfig, "ilya.cli:demo_command"),
 }
 
 
@@ -198,23 +214,21 @@ def _usage() -> str:
     lines = [f"usage: ilya [--debug] <command> ...      (ilya {__version__})", "", "systems:"]
     lines += [f"  {name:<10} {blurb}" for name, (_, blurb) in GROUPS.items()]
     lines += ["", "runs:"]
-    lines += [f"  {name:<10} {blurb}" for name, (_, blurb) in TOP.items()]
+    lines += [f"  {name:<10} {cmd.summary}" for name, cmd in TOP.items()]
     lines += ["", "`ilya <system> --help` lists a system's commands; `--debug` shows tracebacks."]
     return "\n".join(lines)
 
 
 def _group_usage(system: str, commands: dict[str, Command]) -> str:
     lines = [f"usage: ilya {system} <command> [flags]", "", GROUPS[system][1], "", "commands:"]
-    for name, (cls, _) in commands.items():
-        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
-        lines.append(f"  {name:<10} {doc}")
+    for name, cmd in commands.items():
+        lines.append(f"  {name:<10} {cmd.summary}")
     return "\n".join(lines)
 
 
 def _run_command(cmd: Command, args: list[str], prog: str) -> int:
-    cls, fn = cmd
-    cfg = _parse(cls, args, prog)
-    result = fn(cfg)
+    cfg = _parse(cmd.config, args, prog)
+    result = cmd.load()(cfg)
     if isinstance(result, bool):
         return 0 if result else 1
     if isinstance(result, int):
@@ -233,20 +247,20 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     head, rest = argv[0], argv[1:]
     if head in TOP:
-        return _run_command(TOP[head][0], rest, f"ilya {head}")
+        return _run_command(TOP[head], rest, f"ilya {head}")
     if head not in GROUPS:
         raise IlyaError(f"unknown command {head!r}: expected one of {', '.join([*GROUPS, *TOP])}")
     mod = _system_module(head)
     if mod is None:
         raise IlyaError(f"ilya {head}: this system is not built in this install yet")
-    commands: dict[str, Command] = mod.COMMANDS
+    commands_ = commands(head)
     if not rest or rest[0] in ("-h", "--help"):
-        print(_group_usage(head, commands))
+        print(_group_usage(head, commands_))
         return 0 if rest else 2
     sub = rest[0]
-    if sub not in commands:
-        raise IlyaError(f"unknown command 'ilya {head} {sub}': expected one of {', '.join(commands)}")
-    return _run_command(commands[sub], rest[1:], f"ilya {head} {sub}")
+    if sub not in commands_:
+        raise IlyaError(f"unknown command 'ilya {head} {sub}': expected one of {', '.join(commands_)}")
+    return _run_command(commands_[sub], rest[1:], f"ilya {head} {sub}")
 
 
 def main(argv: list[str] | None = None) -> int:

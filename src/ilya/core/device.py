@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from ilya.core.config import DeviceName
 from ilya.core.errors import IlyaError
+
+__all__ = ["DeviceName", "resolve_device"]
 
 if TYPE_CHECKING:
     import torch
 
-DeviceName = Literal["auto", "cpu", "cuda"]
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -17,13 +17,13 @@ import re
 import shutil
 import socket
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import types
+import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_args, get_origin
 
 from ilya.core.checkpoint import atomic_write_text, load_state, save_state
-from ilya.core.device import DeviceName
+from ilya.core.config import RunConfig
 from ilya.core.errors import IlyaError
 from ilya.core.seeding import seed_everything
 
@@ -34,20 +34,10 @@ _CKPT_RE = re.compile(r"^ckpt_(\d{9})\.safetensors$")
 RESUME_IGNORED = frozenset({"run", "fresh", "device", "runs_dir", "json", "quiet", "workers", "address", "threads"})
 
 
-@dataclass
-class RunConfig:
-    """Flags shared by every command that creates or resumes a run."""
 
-    run: str | None = None
-    """run name under runs/<system>/ (default: a new time-stamped name); an existing run is resumed"""
-    fresh: bool = False
-    """start the named run over, discarding what it holds, instead of resuming it"""
-    seed: int = 0
-    """seed for Python, NumPy and torch"""
-    device: DeviceName = "auto"
-    """auto (CUDA if present, else CPU), cpu or cuda"""
-    runs_dir: Path = Path("runs")
-    """folder that holds runs/<system>/<name>/"""
+
+C = TypeVar("C")
+__all__ = ["RESUME_IGNORED", "STATUSES", "Run", "RunConfig"]
 
 
 def _to_jsonable(obj: Any) -> Any:
@@ -62,6 +52,19 @@ def _to_jsonable(obj: Any) -> Any:
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     return str(obj)
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM raises KeyboardInterrupt in the main thread, so a killed run is marked interrupted."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def handler(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -125,6 +128,7 @@ class Run:
         if seed and "seed" in config:
             seed_everything(int(config["seed"]))
         run.set_status("running")
+        _terminate_as_interrupt()
         return run
 
     @classmethod
@@ -257,13 +261,19 @@ class Run:
     def plots(self) -> list[Path]:
         return sorted(self.plots_dir.glob("*.png"))
 
-    def finish(self, plot: bool = True) -> None:
-        """Mark the run finished and draw its metric curves."""
-        if plot:
-            from ilya.core.plotting import plot_metrics
-
-            plot_metrics([self])
+    def finish(self) -> None:
+        """Mark the run finished (figures are drawn by the system: `ilya.core.figures.draw_run`)."""
         self.set_status("finished")
+
+    # ------------------------------------------------------------------ config
+    def config_as(self, cls: type[C], **overrides: Any) -> C:
+        """The run's config.json rebuilt as the dataclass ``cls`` (fields it lacks keep their defaults).
+
+        Paths, tuples, nested dataclasses and ``X | None`` come back as their declared types, so a
+        command can reopen a run with exactly the config it was trained with.
+        """
+        values = {**self.config, **overrides}
+        return _from_jsonable(cls, values)  # type: ignore[no-any-return]
 
     def __enter__(self) -> Run:
         return self
@@ -271,7 +281,7 @@ class Run:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is None:
             self.finish()
-        elif issubclass(exc_type, KeyboardInterrupt):
+        elif issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
             self.set_status("interrupted")
         else:
             self.set_status("failed", error=str(exc)[:500])
@@ -280,5 +290,35 @@ class Run:
         return f"Run({self.system}/{self.name})"
 
 
-def iter_runs(runs_dir: str | os.PathLike[str] = "runs") -> Iterator[Run]:
-    yield from Run.all(runs_dir)
+def _coerce(tp: Any, value: Any) -> Any:
+    """``value`` (from JSON) as the annotated type ``tp``."""
+    if value is None:
+        return None
+    origin = get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in get_args(tp) if a is not type(None)]
+        return _coerce(options[0], value) if len(options) == 1 else value
+    if origin is typing.Literal or tp is Any:
+        return value
+    if origin is typing.Annotated:
+        return _coerce(get_args(tp)[0], value)
+    if origin in (tuple, list):
+        args = [a for a in get_args(tp) if a is not Ellipsis]
+        items = [_coerce(args[0] if args else Any, v) for v in value]
+        return tuple(items) if origin is tuple else items
+    if origin is dict:
+        return dict(value)
+    if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+        return _from_jsonable(tp, value)
+    if tp is Path:
+        return Path(value)
+    if tp is float and isinstance(value, int):
+        return float(value)
+    return value
+
+
+def _from_jsonable(cls: Any, values: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls, include_extras=True)
+    kwargs = {f.name: _coerce(hints[f.name], values[f.name])
+              for f in dataclasses.fields(cls) if f.name in values and f.init}
+    return cls(**kwargs)
