@@ -1,8 +1,9 @@
 """Every Gymnasium environment of the library, registered by id (the one table of them).
 
-Registration is cheap (entry points are strings; nothing is imported until ``gymnasium.make``) and
-happens two ways: ``import ilya`` when Gymnasium is already imported, and Gymnasium's own plugin hook (the ``gymnasium.envs`` entry point in pyproject.toml), so
-``gymnasium.make("ilya/KrazyWorld-v0")`` works with no import of ilya at all.  Multi-agent games
+Registration is cheap (entry points are strings; nothing is imported until ``gymnasium.make``).
+``import ilya`` registers every id: at once when Gymnasium is already loaded, otherwise the moment
+Gymnasium is imported (a one-shot import hook, so ``ilya --help`` never pays for Gymnasium).  The
+``gymnasium.envs`` entry point in pyproject.toml serves Gymnasium versions that load plugins.  Multi-agent games
 (PettingZoo) are listed in `PARALLEL_ENVS` for the contract tests.
 """
 
@@ -26,3 +27,37 @@ def register_envs() -> None:
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=entry)
 
+
+
+class _RegisterOnImport:
+    """A meta-path finder that registers the environments right after ``gymnasium`` is imported."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "gymnasium":
+            return None
+        import importlib.util
+        import sys
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return None
+        loader = spec.loader
+        original = loader.exec_module  # type: ignore[attr-defined]
+
+        def exec_module(module: object) -> None:
+            original(module)
+            register_envs()
+
+        loader.exec_module = exec_module  # type: ignore[attr-defined]
+        return spec
+
+
+def register_on_import() -> None:
+    """Register now if Gymnasium is loaded, else as soon as it is (called by ``import ilya``)."""
+    import sys
+
+    if "gymnasium" in sys.modules:
+        register_envs()
+    elif not any(isinstance(f, _RegisterOnImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterOnImport())

@@ -67,17 +67,33 @@ class _Cfg(RunConfig):
 
 
 def test_runs_json_is_one_object_and_plot_report_end_to_end(tmp_path: Path) -> None:
+    import time
+
+    t0 = time.time()
     run = Run.open("toy", _Cfg(run="a", runs_dir=tmp_path))
-    for s in range(3):
-        run.log(s, **{"train/loss": 1.0 / (s + 1)})
-    run.finish(plot=False)
-    proc = ilya("runs", "--json", "--runs-dir", str(tmp_path))
-    assert proc.returncode == 0
-    data = json.loads(proc.stdout)  # exactly one JSON document on stdout
-    assert data["runs"][0] | {"wall_s": 0} == {"system": "toy", "name": "a", "status": "finished",
-                                                "steps": 2, "wall_s": 0, "plots": 0}
+    for s in (0, 5, 10):
+        run.log(s, **{"train/loss": 1.0 / (s + 1), "valid/loss": 2.0 / (s + 1)})
+    run.finish()
+    elapsed = time.time() - t0
+
+    def listing() -> dict[str, object]:
+        proc = ilya("runs", "--json", "--runs-dir", str(tmp_path))
+        assert proc.returncode == 0
+        (row,) = json.loads(proc.stdout)["runs"]  # exactly one JSON document, one run in it
+        return row
+
+    row = listing()
+    # steps is the last logged step, wall the run's own clock, plots what plots/ holds (none before `plot`)
+    assert (row["system"], row["name"], row["status"], row["steps"], row["plots"]) == ("toy", "a", "finished",
+                                                                                          10, 0)
+    assert 0.0 <= float(row["wall_s"]) <= elapsed + 0.01
     proc = ilya("plot", "toy/a", "--runs-dir", str(tmp_path))
-    assert proc.returncode == 0 and (tmp_path / "toy/a/plots/loss.png").exists()
+    loss_png = tmp_path / "toy/a/plots/loss.png"
+    assert proc.returncode == 0 and str(loss_png.resolve()) in {str(Path(p).resolve()) for p in proc.stdout.split()}
+    from ilya.core.plotting import png_text
+
+    assert png_text(loss_png)["ilya:curves"] == "2"  # train and valid on one figure
+    assert listing()["plots"] == len(list((tmp_path / "toy/a/plots").glob("*.png"))) == 1
     out = tmp_path / "r.html"
     assert ilya("report", "--runs-dir", str(tmp_path), "--out", str(out)).returncode == 0
     assert "plots/loss.png" in out.read_text()
@@ -102,8 +118,9 @@ def test_demo_runs_every_system_step_then_writes_report(tmp_path: Path, monkeypa
         run.finish()
 
     fake = types.ModuleType("ilya_fake_cli")
-    fake.COMMANDS = {}
-    fake.demo = fake_demo
+    fake.COMMANDS = {}  # type: ignore[attr-defined]
+    fake.DEMO = "ilya_fake_cli:fake_demo"  # type: ignore[attr-defined]
+    fake.fake_demo = fake_demo  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "ilya_fake_cli", fake)
     monkeypatch.setattr(cli, "GROUPS", {"fake": ("ilya_fake_cli", "a fake system"),
                                         "absent": ("ilya_absent_system.cli", "not built")})

@@ -27,6 +27,8 @@ from ilya.core.config import RunConfig
 from ilya.core.errors import IlyaError
 from ilya.core.seeding import seed_everything
 
+# Set to n, the process SIGKILLs itself right after its n-th checkpoint (tests of resumption use this).
+KILL_AFTER_CHECKPOINT = "ILYA_TEST_KILL_AFTER_CHECKPOINT"
 STATUSES = ("running", "finished", "failed", "interrupted")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _CKPT_RE = re.compile(r"^ckpt_(\d{9})\.safetensors$")
@@ -88,6 +90,7 @@ class Run:
         self.resumed = resumed
         self._t0 = time.time()
         self._wall_offset = 0.0
+        self._saved = 0
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -214,6 +217,10 @@ class Run:
         save_state(path, {"step": int(step), "wall": self.wall(), "state": state})
         for old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
+        self._saved += 1
+        if os.environ.get(KILL_AFTER_CHECKPOINT) == str(self._saved):
+            # contract tests: die like a SIGKILLed job, right after the n-th checkpoint is on disk
+            os.kill(os.getpid(), 9)
         return path
 
     def load_checkpoint(self, map_location: str = "cpu") -> dict[str, Any] | None:
