@@ -9,10 +9,15 @@ Gymnasium is imported (a one-shot import hook, so ``ilya --help`` never pays for
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
 # Gymnasium id -> "module:class"
 GYM_ENVS: dict[str, str] = {
     "ilya/KrazyWorld-v0": "ilya.metarl.envs.krazy:KrazyWorldEnv",
     "ilya/Maze-v0": "ilya.metarl.envs.maze:MazeEnv",
+    "ilya/BlockStack-v0": "ilya.imitation.env:BlockStackEnv",
 }
 
 # PettingZoo ParallelEnv name -> "module:factory" (checked by PettingZoo's parallel_api_test)
@@ -32,7 +37,8 @@ def register_envs() -> None:
 class _RegisterOnImport:
     """A meta-path finder that registers the environments right after ``gymnasium`` is imported."""
 
-    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
         if name != "gymnasium":
             return None
         import importlib.util
@@ -45,7 +51,7 @@ class _RegisterOnImport:
         loader = spec.loader
         original = loader.exec_module  # type: ignore[attr-defined]
 
-        def exec_module(module: object) -> None:
+        def exec_module(module: ModuleType) -> None:
             original(module)
             register_envs()
 

@@ -1,0 +1,193 @@
+"""The flags of `ilya imitation` commands (no torch, numpy, ray or matplotlib: ``--help`` stays quick)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal
+
+import tyro
+
+from ilya.core.config import OptimConfig, RunConfig
+
+Physics = Literal["full", "hybrid"]
+Algo = Literal["bc", "dagger"]
+Conditioning = Literal["demo", "final"]
+Split = Literal["train", "test", "both"]
+
+
+@dataclass
+class TaskSetConfig:
+    """Which tasks: the default is CPU-sized; the paper's set is --max-blocks 10 --max-stages 8
+    --train-tasks 140 --test-tasks 43."""
+
+    max_blocks: int = 6
+    """blocks in every scene (labels a, b, ...); the paper: 10"""
+    max_stages: int = 5
+    """most stages (blocks placed) of a task; tasks spread evenly over 1..max_stages; the paper: 8"""
+    train_tasks: int = 40
+    """training layouts; the paper: 140"""
+    test_tasks: int = 12
+    """test layouts, disjoint from the training ones; the paper: 43"""
+    task_seed: int = 0
+    """which layouts are drawn"""
+    physics: Physics = "hybrid"
+    """hybrid (kinematic grasp, MuJoCo settles the blocks; fast) or full (contact-rich MuJoCo grasping)"""
+
+
+def default_optim() -> OptimConfig:
+    return OptimConfig(optimizer="adamax", lr=1e-3, grad_clip=1.0)
+
+
+@dataclass
+class CollectConfig(TaskSetConfig):
+    """Collect scripted demonstrations of every task into a dataset folder (resumes an unfinished one)."""
+
+    out: Path | None = None
+    """dataset folder (default: <runs-dir>/datasets/imitation/<physics>-<task-set hash>)"""
+    demos_per_task: int = 24
+    """demonstrations per training task"""
+    test_demos_per_task: int = 10
+    """demonstrations per test task (what a policy is conditioned on at test time)"""
+    seed: int = 0
+    """seed of the initial block positions"""
+    runs_dir: Path = Path("runs")
+    """folder that holds runs/ and datasets/"""
+    workers: int = 0
+    """Ray workers (0: collect in this process; more starts local Ray workers)"""
+    address: str | None = None
+    """join this Ray cluster instead (e.g. auto)"""
+    json: bool = False
+    """print the dataset's figures as one JSON object"""
+
+
+@dataclass
+class ModelConfig:
+    """The paper's networks (section 4), CPU-sized."""
+
+    dim: int = 64
+    """width of block embeddings"""
+    block_layers: int = 2
+    """neighbourhood-attention layers over blocks (per time step)"""
+    conv_dilations: list[int] = field(default_factory=lambda: [1, 2, 4])
+    """dilations of the demonstration network's temporal convolutions"""
+    heads: int = 2
+    """context network: attention heads over blocks"""
+    hidden: int = 256
+    """manipulation network: MLP width"""
+    temporal_dropout: float = 0.95
+    """probability of dropping a demonstration time step in training (the paper: 0.95)"""
+
+
+@dataclass
+class TrainConfig(TaskSetConfig, RunConfig):
+    """Train the one-shot imitation policy by behaviour cloning or DAgger, then evaluate it by stages."""
+
+    algo: Algo = "dagger"
+    """bc (behaviour cloning on the demonstrations) or dagger (then expert labels on the policy's own states)"""
+    dataset: Path | None = None
+    """dataset folder of `ilya imitation collect` (default: collected, or resumed, for these task flags)"""
+    demos_per_task: int = 24
+    """demonstrations per training task (when the dataset is collected here)"""
+    test_demos_per_task: int = 10
+    """demonstrations per test task (when the dataset is collected here)"""
+    steps: int = 6000
+    """gradient steps in all (BC, then DAgger's rounds share the rest)"""
+    batch: int = 64
+    """(demonstration, state, action) triples per step"""
+    dagger_start: float = 0.5
+    """DAgger: fraction of steps of plain BC before the first round"""
+    dagger_rounds: int = 4
+    """DAgger: rounds of rollouts of the policy labelled by the expert"""
+    dagger_episodes: int = 2
+    """DAgger: episodes per training task per round"""
+    dagger_beta: float = 0.5
+    """DAgger: probability the expert's action is executed in the first round (halves every round)"""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    """network sizes"""
+    optim: OptimConfig = field(default_factory=default_optim)
+    """optimizer (the paper: Adamax, lr 1e-3)"""
+    log_every: int = 50
+    """log the training loss every this many steps"""
+    ckpt_every: int = 500
+    """checkpoint every this many steps"""
+    eval_trials: int = 10
+    """episodes per task of the final evaluation (0: none)"""
+    workers: int = 0
+    """Ray workers for the final evaluation (0: in this process)"""
+    address: str | None = None
+    """join this Ray cluster instead"""
+    threads: int = 0
+    """torch threads (0: torch's default)"""
+    json: bool = False
+    """print the final figures as one JSON object"""
+
+
+@dataclass
+class EvalConfig:
+    """Success rate by number of stages of a trained policy, on training and test tasks."""
+
+    run: Annotated[str, tyro.conf.Positional]
+    """the run to evaluate (a name under runs/imitation/, system/name, or a folder)"""
+    conditioning: Conditioning = "demo"
+    """demo (the whole demonstration) or final (its final state only)"""
+    ensemble: int = 1
+    """demonstrations whose actions are averaged (the paper: 1 or 10)"""
+    split: Split = "test"
+    """which tasks"""
+    trials: int = 10
+    """episodes per task"""
+    physics: Physics | None = None
+    """evaluate in another physics mode than the run's"""
+    seed: int = 0
+    """seed of the evaluation episodes' initial states"""
+    workers: int = 0
+    """Ray workers (0: in this process)"""
+    address: str | None = None
+    """join this Ray cluster instead"""
+    runs_dir: Path = Path("runs")
+    """folder that holds runs/<system>/<name>/"""
+    json: bool = False
+    """print the figures as one JSON object"""
+
+
+@dataclass
+class ExpertConfig(TaskSetConfig):
+    """Success rate of the scripted expert by number of stages (on every task of the set)."""
+
+    trials: int = 10
+    """episodes per task"""
+    seed: int = 0
+    """seed of the initial states"""
+    workers: int = 0
+    """Ray workers (0: in this process)"""
+    address: str | None = None
+    """join this Ray cluster instead"""
+    json: bool = False
+    """print the figures as one JSON object"""
+
+
+@dataclass
+class VideoConfig:
+    """Render an episode (the expert's, or a trained policy's) to a GIF or MP4 with MuJoCo's offscreen renderer."""
+
+    layout: str = "ab cde"
+    """the task (towers, bottom block first)"""
+    blocks: int = 6
+    """blocks in the scene"""
+    run: str | None = None
+    """a trained run to roll out (default: the scripted expert)"""
+    physics: Physics = "hybrid"
+    """physics mode"""
+    seed: int = 0
+    """initial state"""
+    out: Path = Path("blockstack.gif")
+    """output file (.gif or .mp4)"""
+    width: int = 320
+    """frame width"""
+    height: int = 240
+    """frame height"""
+    every: int = 2
+    """keep every this many frames"""
+    runs_dir: Path = Path("runs")
+    """folder that holds runs/<system>/<name>/"""
