@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -36,9 +36,11 @@ def _flatten(obj: Any, tensors: dict[str, Any], prefix: str) -> Any:
         return {_TENSOR: key}
     if isinstance(obj, np.ndarray):
         key = f"t{len(tensors)}"
-        tensors[key] = torch.from_numpy(np.ascontiguousarray(obj).copy())
+        arr = cast(Any, np).ascontiguousarray(obj).copy()
+        tensors[key] = cast(Any, torch).from_numpy(arr)
         return {_NDARRAY: key}
     if isinstance(obj, dict):
+        obj = cast(dict[Any, Any], obj)
         if not all(isinstance(k, (str, int)) for k in obj):
             raise TypeError(f"checkpoint keys must be str or int at {prefix or '<root>'}")
         # JSON turns int keys into strings: remember which were ints (optimizer state uses them).
@@ -47,12 +49,11 @@ def _flatten(obj: Any, tensors: dict[str, Any], prefix: str) -> Any:
         if int_keys:
             out["__int_keys__"] = int_keys
         return out
-    if isinstance(obj, tuple):
-        return {_TUPLE: [_flatten(v, tensors, f"{prefix}[{i}]") for i, v in enumerate(obj)]}
-    if isinstance(obj, list):
-        return [_flatten(v, tensors, f"{prefix}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, (tuple, list)):
+        items = [_flatten(v, tensors, f"{prefix}[{i}]") for i, v in enumerate(cast(list[Any], obj))]
+        return {_TUPLE: items} if isinstance(obj, tuple) else items
     if isinstance(obj, (np.integer, np.floating, np.bool_)):
-        return obj.item()
+        return cast(Any, obj).item()
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     raise TypeError(f"cannot checkpoint {type(obj).__name__} at {prefix or '<root>'}")
@@ -60,17 +61,18 @@ def _flatten(obj: Any, tensors: dict[str, Any], prefix: str) -> Any:
 
 def _unflatten(obj: Any, tensors: dict[str, Any]) -> Any:
     if isinstance(obj, dict):
+        obj = cast(dict[str, Any], obj)
         if _TENSOR in obj:
             return tensors[obj[_TENSOR]]
         if _NDARRAY in obj:
             return tensors[obj[_NDARRAY]].numpy()
         if _TUPLE in obj:
             return tuple(_unflatten(v, tensors) for v in obj[_TUPLE])
-        int_keys = set(obj.get("__int_keys__", ()))
+        int_keys: set[str] = set(obj.get("__int_keys__", ()))
         return {(int(k) if k in int_keys else k): _unflatten(v, tensors)
                 for k, v in obj.items() if k != "__int_keys__"}
     if isinstance(obj, list):
-        return [_unflatten(v, tensors) for v in obj]
+        return [_unflatten(v, tensors) for v in cast(list[Any], obj)]
     return obj
 
 
@@ -114,9 +116,9 @@ def load_state(path: str | os.PathLike[str], map_location: str = "cpu") -> Any:
     from safetensors import SafetensorError, safe_open
 
     try:
-        with safe_open(str(path), framework="pt", device=map_location) as f:
-            meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+        with cast(Any, safe_open)(str(path), framework="pt", device=map_location) as f:
+            meta: dict[str, str] = f.metadata() or {}
+            tensors: dict[str, Any] = {str(k): f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     except (SafetensorError, OSError, ValueError) as e:
         raise IlyaError(f"not a readable checkpoint ({e})", file=path) from None
     if _META_KEY not in meta:

@@ -24,7 +24,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from ilya.core.runs import Run
@@ -54,11 +54,18 @@ class HeadlineRow:
     """the command that reproduces it"""
 
 
+HeadlineFn = Callable[[list["Run"]], list[HeadlineRow]]
+
+
+def _dict() -> dict[str, Any]:
+    return {}
+
+
 @dataclass
 class _Registry:
-    run_figures: dict[str, dict[str, RunFigureFn]] = field(default_factory=dict)
-    paper_figures: dict[str, dict[str, tuple[str, PaperFigureFn]]] = field(default_factory=dict)
-    headlines: dict[str, list[Callable[[list[Run]], list[HeadlineRow]]]] = field(default_factory=dict)
+    run_figures: dict[str, dict[str, RunFigureFn]] = field(default_factory=_dict)
+    paper_figures: dict[str, dict[str, tuple[str, PaperFigureFn]]] = field(default_factory=_dict)
+    headlines: dict[str, list[HeadlineFn]] = field(default_factory=_dict)
 
 
 REGISTRY = _Registry()

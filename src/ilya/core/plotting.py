@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ilya.core.runs import Run
 
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {
     "figure.figsize": (6.0, 4.0),
     "figure.dpi": 110,
     "savefig.dpi": 110,
@@ -45,7 +45,8 @@ SKIP_KEYS = {"step", "wall", "epoch"}
 
 def use_style() -> None:
     """Apply the ilya style to matplotlib (idempotent)."""
-    plt.rcParams.update(STYLE)
+    for key, value in STYLE.items():
+        plt.rcParams[key] = value
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Figure, Any]:
@@ -59,7 +60,7 @@ def save_figure(fig: Figure, path: str | Path, curves: int | None = None) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     if curves is None:
         curves = sum(len(ax.get_lines()) for ax in fig.axes)
-    fig.savefig(path, format="png", metadata={"ilya:curves": str(curves)})
+    fig.savefig(path, format="png", metadata={"ilya:curves": str(curves)})  # pyright: ignore[reportUnknownMemberType]
     plt.close(fig)
     return path
 
@@ -71,7 +72,8 @@ def png_text(path: str | Path) -> dict[str, str]:
     data = Path(path).read_bytes()
     if data[:8] != b"\x89PNG\r\n\x1a\n":
         raise ValueError(f"{path}: not a PNG")
-    out, i = {}, 8
+    out: dict[str, str] = {}
+    i = 8
     while i + 8 <= len(data):
         (length,), kind = struct.unpack(">I", data[i:i + 4]), data[i + 4:i + 8]
         body = data[i + 8:i + 8 + length]

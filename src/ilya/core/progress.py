@@ -24,7 +24,7 @@ def progress_enabled() -> bool:
 
 
 def progress(iterable: Iterable[T] | None = None, *, total: int | None = None, desc: str | None = None,
-             **kwargs: Any) -> tqdm:
+             **kwargs: Any) -> tqdm[Any]:
     """A tqdm bar on stderr, disabled when not interactive. Use as an iterator or with ``update()``."""
     return tqdm(iterable, total=total, desc=desc, file=sys.stderr, disable=not progress_enabled(),
                 dynamic_ncols=True, leave=False, **kwargs)

@@ -35,8 +35,8 @@ def write_report(runs_dir: str | os.PathLike[str] = "runs", out: str | os.PathLi
     out = Path(out) if out is not None else runs_dir / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     env = Environment(loader=PackageLoader("ilya", "core/templates"), autoescape=select_autoescape())
-    env.filters["fmt"] = _fmt
-    entries = []
+    env.filters["fmt"] = _fmt  # pyright: ignore[reportUnknownMemberType]
+    entries: list[dict[str, Any]] = []
     for run in Run.all(runs_dir):
         entries.append({
             "system": run.system,
@@ -48,7 +48,7 @@ def write_report(runs_dir: str | os.PathLike[str] = "runs", out: str | os.PathLi
             "samples": [os.path.relpath(p.resolve(), out.parent.resolve())
                         for p in sorted(run.path.glob("samples*.txt"))],
         })
-    systems = sorted({e["system"] for e in entries})
+    systems = sorted({str(e["system"]) for e in entries})
     html = env.get_template("report.html.j2").render(
         runs=entries, systems=systems, generated=time.strftime("%Y-%m-%d %H:%M:%S"),
         runs_dir=str(runs_dir))

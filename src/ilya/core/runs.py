@@ -46,9 +46,9 @@ def _to_jsonable(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, dict):
-        return {str(k): _to_jsonable(v) for k, v in obj.items()}
+        return {str(k): _to_jsonable(v) for k, v in typing.cast(dict[Any, Any], obj).items()}
     if isinstance(obj, (list, tuple)):
-        return [_to_jsonable(v) for v in obj]
+        return [_to_jsonable(v) for v in typing.cast(list[Any], obj)]
     if isinstance(obj, Path):
         return str(obj)
     if obj is None or isinstance(obj, (str, int, float, bool)):
@@ -99,9 +99,9 @@ class Run:
 
         Seeds every RNG with ``cfg.seed`` and marks the run as running.
         """
-        config = _to_jsonable(cfg)
-        runs_dir = Path(config.get("runs_dir", "runs"))
-        name = name or config.get("run") or time.strftime("%Y%m%d-%H%M%S")
+        config: dict[str, Any] = _to_jsonable(cfg)
+        runs_dir = Path(str(config.get("runs_dir", "runs")))
+        name = str(name or config.get("run") or time.strftime("%Y%m%d-%H%M%S"))
         if not _NAME_RE.match(name):
             raise IlyaError(f"run name {name!r}: expected letters, digits, '.', '_' or '-'")
         path = runs_dir / system / name
@@ -109,7 +109,7 @@ class Run:
         if path.exists() and config.get("fresh"):
             shutil.rmtree(path)
         if (path / "config.json").exists():
-            old = json.loads((path / "config.json").read_text())
+            old: dict[str, Any] = json.loads((path / "config.json").read_text())
             changed = sorted(
                 k for k in set(old) | set(config)
                 if k not in RESUME_IGNORED and old.get(k) != config.get(k)
@@ -186,7 +186,7 @@ class Run:
         """All metric rows; a torn last line (the process was killed mid-write) is skipped."""
         if not self.metrics_path.exists():
             return []
-        rows = []
+        rows: list[dict[str, Any]] = []
         for line in self.metrics_path.read_text(encoding="utf-8").splitlines():
             try:
                 rows.append(json.loads(line))
@@ -256,7 +256,7 @@ class Run:
     def summary(self, **figures: Any) -> dict[str, Any]:
         """Merge final figures into summary.json (shown by `ilya report`) and return them all."""
         p = self.path / "summary.json"
-        data = json.loads(p.read_text()) if p.exists() else {}
+        data: dict[str, Any] = json.loads(p.read_text()) if p.exists() else {}
         data.update(_to_jsonable(figures))
         atomic_write_text(p, json.dumps(data, indent=2, sort_keys=True) + "\n")
         return data
@@ -279,7 +279,7 @@ class Run:
         Paths, tuples, nested dataclasses and ``X | None`` come back as their declared types, so a
         command can reopen a run with exactly the config it was trained with.
         """
-        values = {**self.config, **overrides}
+        values: dict[str, Any] = {**self.config, **overrides}
         return _from_jsonable(cls, values)  # type: ignore[no-any-return]
 
     def __enter__(self) -> Run:
@@ -316,7 +316,7 @@ def _coerce(tp: Any, value: Any) -> Any:
     if origin is dict:
         return dict(value)
     if dataclasses.is_dataclass(tp) and isinstance(value, dict):
-        return _from_jsonable(tp, value)
+        return _from_jsonable(tp, typing.cast(dict[str, Any], value))
     if tp is Path:
         return Path(value)
     if tp is float and isinstance(value, int):

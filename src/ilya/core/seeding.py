@@ -17,4 +17,4 @@ def seed_everything(seed: int) -> None:
         import torch
     except ImportError:  # the metamath kernel alone does not need torch
         return
-    torch.manual_seed(seed)
+    torch.manual_seed(seed)  # pyright: ignore[reportUnknownMemberType]
