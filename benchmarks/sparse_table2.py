@@ -22,12 +22,12 @@ PAPER = {"dense": (1.00, 1.31), "fixed": (0.99, 0.55), "strided": (1.13, 0.35)}
 
 def run_one(attn: str, a: argparse.Namespace) -> dict:
     sys.path.insert(0, str(ROOT / "src"))
-    from ilya.sparse.cli import TrainConfig
+    from ilya.sparse.config import SparseOptim, TrainConfig
     from ilya.sparse.train import train
 
     cfg = TrainConfig(run=f"table2-{attn}", fresh=True, runs_dir=a.runs_dir, data="setmm", attn=attn,
                       stride=a.stride, c=a.c, block_size=a.block_size, n_layer=a.n_layer, n_head=4,
-                      n_embd=a.n_embd, batch_size=a.batch_size, lr=a.lr, warmup=30, max_iters=10**7,
+                      n_embd=a.n_embd, batch_size=a.batch_size, optim=SparseOptim(lr=a.lr, warmup=30), max_iters=10**7,
                       time_budget=a.budget, eval_interval=10, eval_batches=2,
                       final_eval_tokens=a.final_eval_tokens, threads=a.threads, sample_tokens=300,
                       clock=a.clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -23,7 +24,7 @@ def _one_torch_thread():
 
 
 TINY = ["--block-size", "64", "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--batch-size", "8",
-        "--warmup", "5", "--lr", "3e-3", "--eval-interval", "20", "--final-eval-tokens", "4000",
+        "--optim.warmup", "5", "--optim.lr", "3e-3", "--eval-interval", "20", "--final-eval-tokens", "4000",
         "--sample-tokens", "40", "--threads", "1"]
 
 
@@ -40,6 +41,10 @@ def test_train_eval_sample_resume_on_setmm(tmp_path, capsys):
     names = {p.name for p in run.plots()}
     assert {"bpb.png", "attention_patterns.png"} <= names
     assert png_text(run.plots_dir / "bpb.png")["ilya:curves"] == "2"        # train and valid
+    from ilya.core.figures import headline_rows
+
+    (row,) = headline_rows("sparse", [run])
+    assert row.ours == f"{s['valid_bpb']:.3f} valid" and row.run == "sparse/t" and "bits/byte" in row.claim
     capsys.readouterr()
 
     assert main(["sparse", "eval", "t", "--runs-dir", rd, "--split", "test", "--max-tokens", "3000",
@@ -84,7 +89,7 @@ def test_fashion_mnist_training_and_sample_grid(tmp_path, capsys):
     assert main(["sparse", "train", "--runs-dir", rd, "--run", "img", "--data", "fashion-mnist",
                  "--attn", "strided", "--stride", "28", "--n-layer", "1", "--n-head", "2", "--n-embd", "32",
                  "--batch-size", "4", "--max-iters", "15", "--eval-interval", "5", "--eval-batches", "1",
-                 "--final-eval-tokens", "1568", "--threads", "1", "--lr", "5e-3", "--warmup", "2"]) == 0
+                 "--final-eval-tokens", "1568", "--threads", "1", "--optim.lr", "5e-3", "--optim.warmup", "2"]) == 0
     run = Run.load("sparse/img", rd)
     s = run.read_summary()
     assert s["block_size"] == 784 and s["model"]["pos_emb"] == "factorized"
@@ -104,15 +109,43 @@ def test_time_budget_on_the_cpu_clock_stops_training(tmp_path):
     assert s["sec_per_iter"] == pytest.approx(s["train_seconds"] / s["iters"], rel=0.01)
 
 
-def test_patterns_figure(tmp_path, capsys):
+def _cells(top, colour) -> set[tuple[int, int]]:
+    return {(int(r), int(c)) for r, c in zip(*np.nonzero(np.all(np.isclose(top, colour), axis=-1)), strict=True)}
+
+
+def test_patterns_figure_draws_the_papers_fig3_cells(tmp_path, capsys):
+    from ilya.sparse import plots as P
+
+    panels = P.pattern_panels(6, 2, query=(4, 3))        # output i = 4*6 + 3 = 27 on a 6x6 image
+    white = (1.0, 1.0, 1.0)
+    # dense: every earlier pixel (rows 0-3, row 4 left of the query), as A1
+    top = panels["dense"][0]
+    assert _cells(top, P._C_A1) == {(r, c) for r in range(6) for c in range(6) if r * 6 + c < 27}
+    # strided l=6: the previous l inputs (A1: j = 21..26) and the query's column above it (A2: j = 3, 9, 15);
+    # j = 21 is in both
+    top = panels["strided"][0]
+    assert _cells(top, P._C_A1) == {(3, 4), (3, 5), (4, 0), (4, 1), (4, 2)}
+    assert _cells(top, P._C_BOTH) == {(3, 3)}
+    assert _cells(top, P._C_A2) == {(0, 3), (1, 3), (2, 3)}
+    assert _cells(top, P._C_Q) == {(4, 3)}
+    # fixed l=6, c=2: the query's own block (row 4 up to it) and the last c columns of every earlier block
+    top = panels["fixed"][0]
+    assert _cells(top, P._C_A1) == {(4, 0), (4, 1), (4, 2)}
+    assert _cells(top, P._C_A2) == {(r, c) for r in range(4) for c in (4, 5)}
+    assert len(_cells(top, white)) == 36 - 3 - 8 - 1
+    # the connectivity panels are causal: nothing drawn above the diagonal
+    for _, full in panels.values():
+        assert np.all(np.isclose(full[np.triu_indices(36, 1)], white))
+
     out = tmp_path / "fig3.png"
     assert main(["sparse", "patterns", "--out", str(out), "--l", "6", "--c", "2"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
     assert png_text(out)["ilya:curves"] == "3"
 
 
 @pytest.mark.slow
 def test_demo_runs_on_real_data(tmp_path, capsys):
-    from ilya.sparse.cli import demo
+    from ilya.sparse.demo import demo
 
     demo(tmp_path)
     run = Run.load("sparse/demo-setmm-strided", tmp_path)

@@ -9,19 +9,31 @@ Public API::
 ``attention`` uses the blocked O(n·√n)-memory implementation on CPU and FlexAttention on CUDA; pass
 ``impl="reference"`` (dense masked SDPA), ``"blocked"`` or ``"flex"`` to choose, and ``part="A1"|"A2"``
 for one half of the pattern. The model is `ilya.nn.Transformer` with ``attn="strided"|"fixed"``.
+
+The names are loaded on first use, so ``import ilya.sparse.cli`` (``ilya sparse --help``) imports no torch.
 """
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING, Any
 
-from ilya.nn.factorized_attention import PARTS, PATTERNS, pattern_mask, sparse_attention
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["PARTS", "PATTERNS", "attention", "pattern_mask"]
 
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, pattern: str, l: int | None = None,  # noqa: E741
               c: int | None = None, *, part: str = "merged", impl: str = "auto") -> torch.Tensor:
     """Softmax attention ``(batch, heads, n, d)`` restricted to ``pattern`` (dense, strided, fixed); differentiable."""
+    from ilya.nn.factorized_attention import sparse_attention
+
     return sparse_attention(q, k, v, pattern, l, c, part=part, impl=impl)
 
 
-__all__ = ["PARTS", "PATTERNS", "attention", "pattern_mask"]
+def __getattr__(name: str) -> Any:  # PEP 562: torch is imported when a name is first used
+    if name in ("PARTS", "PATTERNS", "pattern_mask"):
+        from ilya.nn import factorized_attention
+
+        return getattr(factorized_attention, name)
+    raise AttributeError(f"module 'ilya.sparse' has no attribute {name!r}")

@@ -1,0 +1,54 @@
+"""``ilya sparse eval`` and ``ilya sparse sample``: exact bits of a trained run, and samples from it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ilya.core.device import resolve_device
+from ilya.core.errors import IlyaError
+from ilya.core.runs import Run
+from ilya.sparse.config import EvalConfig, SampleConfig
+from ilya.sparse.data import tokens_to_images
+from ilya.sparse.model import evaluate, load_model, sample_tokens
+from ilya.sparse.plots import image_grid
+
+
+def eval_command(cfg: EvalConfig) -> dict[str, Any]:
+    """Bits per byte/dim of the run on ``cfg.split`` (also merged into its summary.json)."""
+    device = resolve_device(cfg.device)
+    run = Run.load(cfg.run, cfg.runs_dir, system="sparse")
+    model, data, state = load_model(run, device)
+    res = evaluate(model, data, cfg.split, cfg.batch_size, device, cfg.stride or None, cfg.max_tokens)
+    res.update(run=f"{run.system}/{run.name}", data=data.name, step=int(state["step"]),
+               attn=run.config.get("attn"))
+    run.summary(**{f"{cfg.split}_bits": res["bits"], f"{cfg.split}_exact": res["exact"]})
+    if not cfg.json:
+        unit = "bits/byte" if data.kind == "bytes" else "bits/dim"
+        print(f"{run.system}/{run.name} {cfg.split}: {res['bits']:.4f} {unit} over {res['tokens']} tokens"
+              f"{' (exact, whole split)' if res['exact'] else ''}")
+    return res
+
+
+def sample_command(cfg: SampleConfig) -> None:
+    """Text samples to stdout, or an image grid PNG (its path printed)."""
+    if cfg.n < 1 or cfg.length < 1:
+        raise IlyaError("--n and --length must be at least 1")
+    device = resolve_device(cfg.device)
+    run = Run.load(cfg.run, cfg.runs_dir, system="sparse")
+    model, data, _ = load_model(run, device)
+    prompt = cfg.prompt.encode("utf-8")
+    if data.image_shape is not None and prompt:
+        raise IlyaError("--prompt applies to text data only")
+    out = sample_tokens(model, data, cfg.n, cfg.length, cfg.temperature, cfg.top_p, prompt, cfg.seed, device)
+    if data.image_shape is not None:
+        path = image_grid(tokens_to_images(out, data.image_shape), cfg.out or run.plots_dir / "samples.png",
+                          f"samples ({data.name}, T={cfg.temperature})")
+        print(path)
+        return None
+    for k, row in enumerate(out):
+        if k:
+            sys.stdout.write("\n" + "-" * 40 + "\n")
+        sys.stdout.write(bytes(row.tolist()).decode("utf-8", errors="replace"))
+    sys.stdout.write("\n")
+    return None

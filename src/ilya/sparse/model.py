@@ -1,0 +1,119 @@
+"""The Sparse Transformer of a training config, exact bits per byte/dim, sampling, and reopening a run.
+
+The model is `ilya.nn.Transformer` with factorized attention; this module maps `TrainConfig` onto its
+`TransformerConfig`, scores a split with every token predicted exactly once (`evaluate`), samples bytes
+or whole images (`sample_tokens`) and rebuilds a run's model from its config and latest checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ilya.core.errors import IlyaError
+from ilya.core.progress import progress
+from ilya.core.runs import Run
+from ilya.nn import Transformer, TransformerConfig
+from ilya.sparse.config import Split, TrainConfig
+from ilya.sparse.data import IMAGE_BOS, TokenData, eval_windows, load_data
+
+LN2 = math.log(2.0)
+
+
+def model_config(cfg: TrainConfig, data: TokenData) -> TransformerConfig:
+    """The `TransformerConfig` a training config asks for (images: one image per sequence)."""
+    block = data.seq_len if data.seq_len is not None else cfg.block_size
+    if block < 2:
+        raise IlyaError(f"--block-size {cfg.block_size}: expected at least 2")
+    pos = cfg.pos_emb if cfg.pos_emb != "auto" else ("factorized" if data.kind == "image" else "learned")
+    if pos == "factorized" and data.image_shape is None:
+        raise IlyaError("--pos-emb factorized needs image data (fashion-mnist or cifar10)")
+    if cfg.stride < 0 or cfg.c < 0:
+        raise IlyaError("--stride and --c must be positive (0 picks the default)")
+    l = cfg.stride or max(2, int(round(math.sqrt(block))))  # noqa: E741
+    if cfg.attn == "fixed" and cfg.c > l:
+        raise IlyaError(f"--c {cfg.c}: must not exceed the block length l = {l}")
+    if cfg.n_embd % cfg.n_head:
+        raise IlyaError(f"--n-embd {cfg.n_embd} is not divisible by --n-head {cfg.n_head}")
+    return TransformerConfig(
+        vocab_size=data.vocab_size, block_size=block, n_layer=cfg.n_layer, n_head=cfg.n_head,
+        n_embd=cfg.n_embd, dropout=cfg.dropout, attn=cfg.attn, stride=cfg.stride or None, c=cfg.c or None,
+        attn_mode=cfg.attn_mode, pos_emb=pos, image_shape=data.image_shape, recompute=cfg.recompute,
+        precision=cfg.optim.precision)
+
+
+@torch.no_grad()
+def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int = 16,
+             device: torch.device | str = "cpu", stride: int | None = None, max_tokens: int = 0,
+             show: bool = True) -> dict[str, Any]:
+    """Bits per byte (text) or per dim (images) on ``split``: every token scored exactly once."""
+    model.eval()
+    block = model.cfg.block_size
+    windows = eval_windows(data, split, block, stride, max_tokens)
+    total_nats, total_tokens = 0.0, 0
+    groups: dict[int, list[tuple[np.ndarray, np.ndarray, int]]] = {}
+    for w in windows:
+        groups.setdefault(len(w[0]), []).append(w)
+    bar = progress(total=len(windows), desc=f"eval {split}") if show else None
+    for length, ws in groups.items():
+        for i in range(0, len(ws), batch_size):
+            chunk = ws[i:i + batch_size]
+            x = torch.as_tensor(np.stack([w[0] for w in chunk]).astype(np.int64), device=device)
+            y = torch.as_tensor(np.stack([w[1] for w in chunk]).astype(np.int64), device=device)
+            first = torch.as_tensor([w[2] for w in chunk], device=device)
+            logits, _ = model(x)
+            nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                                    reduction="none").view(len(chunk), length)
+            keep = torch.arange(length, device=device)[None, :] >= first[:, None]
+            total_nats += float((nll * keep).sum())
+            total_tokens += int(keep.sum())
+            if bar is not None:
+                bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    n_split = len(data.split(split)) - 1 if data.kind == "bytes" else data.split(split).size
+    bits = total_nats / max(total_tokens, 1) / LN2
+    unit = "bits_per_byte" if data.kind == "bytes" else "bits_per_dim"
+    return {unit: bits, "bits": bits, "tokens": total_tokens, "exact": total_tokens == n_split, "split": split}
+
+
+@torch.no_grad()
+def quick_valid(model: Transformer, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> float:
+    """Mean bits/token over a fixed list of validation batches (for the curves)."""
+    model.eval()
+    losses = [model(x, y)[1].item() for x, y in batches]
+    return float(np.mean(losses)) / LN2
+
+
+@torch.no_grad()
+def sample_tokens(model: Transformer, data: TokenData, n: int, length: int, temperature: float = 1.0,
+                  top_p: float = 1.0, prompt: bytes = b"", seed: int = 0,
+                  device: torch.device | str = "cpu") -> np.ndarray:
+    """``n`` samples: byte strings of ``len(prompt) + length`` or whole images ``(n, H·W·C)``."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    if data.seq_len is not None:
+        start = torch.full((n, 1), IMAGE_BOS, dtype=torch.long, device=device)
+        out = model.generate(start, data.seq_len, temperature, top_p, generator=g)[:, 1:]
+        return out.clamp(0, 255).cpu().numpy().astype(np.uint8)
+    p = prompt or b"\n"
+    start = torch.tensor(list(p), dtype=torch.long, device=device)[None].repeat(n, 1)
+    out = model.generate(start, length, temperature, top_p, generator=g)
+    if not prompt:
+        out = out[:, 1:]
+    return out.cpu().numpy().astype(np.uint8)
+
+
+def load_model(run: Run, device: torch.device | str = "cpu") -> tuple[Transformer, TokenData, dict[str, Any]]:
+    """The run's model at its latest checkpoint, its data and the checkpoint state."""
+    cfg = run.config_as(TrainConfig)
+    data = load_data(cfg.data, cfg.data_dir)
+    model = Transformer(model_config(cfg, data)).to(device)
+    state = run.load_checkpoint(map_location=str(device))
+    if state is None:
+        raise IlyaError(f"run {run.system}/{run.name} has no checkpoint yet (train it first)", file=run.path)
+    model.load_state_dict(state["model"])
+    model.eval()
+    return model, data, state
