@@ -1,3 +1,4 @@
+# pyright: strict
 """The kernel's one error type: every bad input (syntax, scoping, a wrong proof) is a `MetamathError`."""
 
 from __future__ import annotations

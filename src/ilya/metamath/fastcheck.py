@@ -1,3 +1,4 @@
+# pyright: strict
 """Verifying a file with the compiled core (`ilya.metamath._fast`), messages from the Python reference.
 
 The core only decides: the file parses or not, each proof verifies, fails or is incomplete.  When it
@@ -13,8 +14,8 @@ import os
 from pathlib import Path
 
 from ilya.metamath._fast import Core, FastParseError
+from ilya.metamath.batch import VerifyReport, split_chunks
 from ilya.metamath.errors import MetamathError
-from ilya.metamath.verify import VerifyReport, split_chunks
 
 _CORE: Core | None = None
 

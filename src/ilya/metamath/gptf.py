@@ -1,3 +1,4 @@
+# pyright: strict
 """GPT-f's text format for proof steps (Polu & Sutskever 2020, section 3.1).
 
 The model reads a goal and writes a label with its substitution::

@@ -1,3 +1,4 @@
+# pyright: strict
 """Proofs as trees, as GPT-f steps, and as normal or compressed text (Metamath book, appendix B).
 
 A proof tree has one `ProofNode` per step: the label applied, the expression it proves and the
@@ -8,14 +9,13 @@ substitution of the assertion's variables.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ilya.metamath.errors import MetamathError
-from ilya.metamath.verify import SAVE, _final_check, decode, run_proof
-
-if TYPE_CHECKING:
-    from ilya.metamath.database import Database, Expr, Statement
+from ilya.metamath.parse import Expr, ParsedDatabase, Statement
+from ilya.metamath.unify import apply, syntax_proof
+from ilya.metamath.verify import SAVE, decode, final_check, run_proof
 
 
 @dataclass(eq=False)
@@ -71,12 +71,12 @@ def _postorder_unique(root: ProofNode):
                 stack.append((c, False))
 
 
-def proof_tree(db: Database, st: Statement) -> ProofNode:
+def proof_tree(db: ParsedDatabase, st: Statement) -> ProofNode:
     """The checked proof of ``st`` as a tree (raises `ProofError` if the proof is wrong)."""
     if st.kind != "p":
         raise MetamathError(f"{st.label} is a ${st.kind} statement: it has no proof")
     stack, incomplete, nodes = run_proof(db, st, decode(db, st), build=ProofNode)
-    _final_check(st, stack, incomplete)
+    final_check(st, stack, incomplete)
     if len(nodes) != 1:
         raise MetamathError(f"{st.label}: incomplete proof leaves {len(nodes)} subproofs")
     return nodes[0]
@@ -97,7 +97,7 @@ def tree_to_rpn(root: ProofNode) -> list[str]:
     return out
 
 
-def normal_proof(db: Database, st: Statement) -> list[str]:
+def normal_proof(db: ParsedDatabase, st: Statement) -> list[str]:
     """``st``'s proof as a normal (uncompressed) label list; '?' for unknown steps."""
     if st.kind != "p":
         raise MetamathError(f"{st.label} is a ${st.kind} statement: it has no proof")
@@ -113,7 +113,7 @@ def normal_proof(db: Database, st: Statement) -> list[str]:
     return out
 
 
-def proof_steps(db: Database, st: Statement, only_provable: bool = False, unique: bool = False) -> list[Step]:
+def proof_steps(db: ParsedDatabase, st: Statement, only_provable: bool = False, unique: bool = False) -> list[Step]:
     """One `Step` per node applying an ``$a``/``$p``, in pre-order.
 
     ``only_provable=True`` keeps only steps whose goal has the theorem's typecode (``|-`` in set.mm):
@@ -158,7 +158,7 @@ def encode_number(n: int) -> str:
     return s
 
 
-def compress(db: Database, st: Statement, labels: list[str], width: int = 79, indent: int = 6) -> str:
+def compress(db: ParsedDatabase, st: Statement, labels: list[str], width: int = 79, indent: int = 6) -> str:
     """Write the normal proof ``labels`` of ``st`` as compressed-proof text (what goes between ``$=``
     and ``$.``), saving ('Z') every subproof used more than once."""
     arity: dict[str, int] = {}
@@ -253,7 +253,7 @@ def compress(db: Database, st: Statement, labels: list[str], width: int = 79, in
     return "\n".join(lines)
 
 
-def proof_from_steps(db: Database, theorem: str, steps: list[Step]) -> list[str]:
+def proof_from_steps(db: ParsedDatabase, theorem: str, steps: list[Step]) -> list[str]:
     """Rebuild a full normal proof of ``theorem`` from GPT-f steps (its ``|-`` steps in pre-order).
 
     Each step is applied with `Database.apply` (so every check of a real verifier is made), syntax
@@ -261,8 +261,6 @@ def proof_from_steps(db: Database, theorem: str, steps: list[Step]) -> list[str]
     proved earlier is reused when the next step is for another goal (the ``unique=True`` step lists).
     Raises `MetamathError` naming the step that does not fit.
     """
-    import sys
-
     st = db[theorem]
     hyps = {db.labels[h].expr: h for h in st.hyps if db.labels[h].kind == "e"}
     proved: dict[Expr, list[str]] = {}
@@ -281,11 +279,11 @@ def proof_from_steps(db: Database, theorem: str, steps: list[Step]) -> list[str]
         if tuple(step.goal) != goal:
             raise MetamathError(f"{theorem}: step {pos} is for '{' '.join(step.goal)}' but the open goal is "
                                 f"'{' '.join(goal)}'")
-        subgoals = db.apply(goal, step.label, step.subst, before=theorem)
+        subgoals = apply(db, goal, step.label, step.subst, before=theorem)
         out: list[str] = []
         for h, g in zip(db.labels[step.label].hyps, subgoals, strict=True):
             if db.labels[h].kind == "f":
-                out += db.syntax_proof(g, before=theorem)
+                out += syntax_proof(db, g, before=theorem)
             else:
                 out += prove(g, depth + 1)
         out.append(step.label)

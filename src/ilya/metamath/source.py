@@ -1,3 +1,4 @@
+# pyright: strict
 """Reading a Metamath source file into tokens (Metamath book, section 4.1: lexical rules).
 
 A file is printable ASCII plus the white space characters space, tab, LF, FF and CR.  Tokens are the

@@ -1,3 +1,4 @@
+# pyright: strict
 """Database statistics: statement counts, proof lengths, their distributions (``ilya metamath stats``)."""
 
 from __future__ import annotations

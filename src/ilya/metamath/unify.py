@@ -1,3 +1,4 @@
+# pyright: strict
 """The prover's interface: match an assertion to a goal, apply it, and prove the syntax of a term.
 
 GPT-f (Polu & Sutskever 2020, section 3.2) proposes a label and a substitution for a goal; the kernel
@@ -8,13 +9,9 @@ when the step is later used in a proof, so a refused step is never a proof that 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ilya.metamath.errors import MetamathError
+from ilya.metamath.parse import Expr, ParsedDatabase, Statement
 from ilya.metamath.verify import substitute
-
-if TYPE_CHECKING:
-    from ilya.metamath.database import Database, Expr, Statement  # noqa: F401
 
 
 def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
@@ -52,7 +49,7 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
             hs = db.labels[h]
             if hs.kind == "f":
                 types[hs.expr[1]] = hs.expr[0]
-        grammar = _grammar(db)
+        gram = grammar(db)
     checked: dict[tuple[str, Expr], bool] = {}
 
     def well_typed(v: str, t: Expr) -> bool:
@@ -62,7 +59,7 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
         key = (tc, t)
         ok = checked.get(key)
         if ok is None:
-            ok = checked[key] = grammar.parse((tc, *t)) is not None
+            ok = checked[key] = gram.parse((tc, *t)) is not None
         return ok
 
     def go(i: int, j: int) -> bool:
@@ -93,12 +90,12 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
     return dict(subst) if go(0, 0) else None
 
 
-def _hyp_available(db: Database, label: str, before: Statement | None) -> bool:
+def _hyp_available(db: ParsedDatabase, label: str, before: Statement | None) -> bool:
     s = db.labels[label]
     return before is None or s.active_at(before.index) or s.label == before.label
 
 
-def apply(db: Database, goal: Expr, label: str, subst: dict[str, Expr], before: str | None = None,
+def apply(db: ParsedDatabase, goal: Expr, label: str, subst: dict[str, Expr], before: str | None = None,
           hyps: list[Expr] | None = None) -> list[Expr]:
     """The subgoals of proving ``goal`` by ``label`` under ``subst``, in ``label``'s hypothesis order.
 
@@ -129,7 +126,7 @@ def apply(db: Database, goal: Expr, label: str, subst: dict[str, Expr], before: 
     for v, t in sub.items():
         if not t:
             raise MetamathError(f"substitution type mismatch: {v} gets an empty term")
-        if _grammar(db).parse((floats[v], *t), None if thm is None else thm.index) is None:
+        if grammar(db).parse((floats[v], *t), None if thm is None else thm.index) is None:
             raise MetamathError(f"substitution type mismatch: '{' '.join(t)}' is not a {floats[v]} "
                                 f"(for {v} of {label})")
     if substitute(s.expr, sub) != goal:
@@ -155,7 +152,7 @@ class Grammar:
     """The syntax axioms (``$a`` whose typecode is a ``$f`` typecode) as grammar rules of a packrat
     parser: a typed term such as ``wff ( ph -> ps )`` parses into its RPN syntax proof."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: ParsedDatabase) -> None:
         self.db = db
         floats = [s for s in db.statements if s.kind == "f"]
         self.var_type: dict[str, str] = {}
@@ -259,17 +256,19 @@ class Grammar:
         return list(nt(tc, 0).get(n, ())) or None
 
 
-def _grammar(db: Database) -> Grammar:
-    if db._syntax is None:
-        db._syntax = Grammar(db)
-    return db._syntax
+def grammar(db: ParsedDatabase) -> Grammar:
+    """The database's syntax grammar (built once, kept on the database)."""
+    g = db._syntax  # pyright: ignore[reportPrivateUsage]
+    if not isinstance(g, Grammar):
+        g = db._syntax = Grammar(db)  # pyright: ignore[reportPrivateUsage]
+    return g
 
 
-def syntax_proof(db: Database, expr: Expr, before: str | None = None) -> list[str]:
+def syntax_proof(db: ParsedDatabase, expr: Expr, before: str | None = None) -> list[str]:
     """The RPN proof of a typed term (``("wff", "(", "ph", "->", "ps", ")")``) from the syntax axioms
     (only those before the statement ``before`` when given, so the proof can be cited there)."""
     limit = None if before is None else db[before].index
-    proof = _grammar(db).parse(tuple(expr), limit)
+    proof = grammar(db).parse(tuple(expr), limit)
     if proof is None:
         raise MetamathError(f"'{' '.join(expr)}' does not parse with the database's syntax axioms")
     return proof

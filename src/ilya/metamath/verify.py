@@ -1,4 +1,6 @@
-"""The proof checker (Metamath book, section 4.3 and appendix B: compressed proofs).
+# pyright: strict
+"""The proof checker: the code that decides whether a proof is right (Metamath book, section 4.3 and
+appendix B: compressed proofs).  It reads only the parsed database (`ilya.metamath.parse`).
 
 A proof is run as a stack machine: a hypothesis label pushes its expression; an assertion label pops
 one entry per mandatory hypothesis, reads the substitution off its ``$f`` entries (typecodes must
@@ -7,33 +9,37 @@ against the theorem's ``$d``s, and pushes its substituted conclusion.  The proof
 entry is left and it is the theorem's statement.  ``?`` steps (an incomplete proof) push an unknown
 entry: they make a warning, not an error, as in metamath-exe.
 
-This module is the reference implementation; `ilya.metamath._fast` is a compiled verifier that must
-give identical verdicts (the tests run both).
+Read in this order: `decode` (proof text -> steps), `run_proof` (the stack machine, one function per
+kind of step: `_assertion_step` and its three checks), `final_check`.  This module is the reference
+implementation; `ilya.metamath._fast` is a compiled verifier that must give identical verdicts (the
+tests run both on every Debian database and on mutated proofs).
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from ilya.metamath.errors import MetamathError
-
-if TYPE_CHECKING:
-    from ilya.metamath.database import Database, Expr, Statement
+from ilya.metamath.parse import Expr, ParsedDatabase, Statement
 
 SAVE = -1  # the compressed-proof 'Z' marker in a decoded step list
+
+DecodedStep = Statement | int | None
+"""one step of a decoded proof: a `Statement`, ``None`` for '?', ``SAVE`` for 'Z', or an int k >= 0 for
+'the k-th saved step'"""
+N = TypeVar("N")
+Build = Callable[[str, "Expr | None", list[N]], N]
 
 
 class ProofError(MetamathError):
     """A proof that does not check; ``label`` names the theorem, ``reason`` says why."""
 
-    def __init__(self, label: str, reason: str, **where) -> None:
+    def __init__(self, label: str, reason: str, *, file: str | None = None, line: int | None = None,
+                 col: int | None = None) -> None:
         self.label = label
         self.reason = reason
-        super().__init__(f"{label}: {reason}", **where)
+        super().__init__(f"{label}: {reason}", file=file, line=line, col=col)
 
 
 def _fail(st: Statement, reason: str) -> ProofError:
@@ -41,17 +47,16 @@ def _fail(st: Statement, reason: str) -> ProofError:
     return ProofError(st.label, reason, file=name, line=line, col=col)
 
 
-def decode_compressed(db: Database, st: Statement, text: tuple[str, ...] | list[str]) -> list:
-    """Steps of a compressed proof: a `Statement`, ``None`` for '?', ``SAVE`` for 'Z', or an int k >= 0
-    for 'the k-th saved step'."""
+# ---------------------------------------------------------------------------- decoding
+def decode_compressed(db: ParsedDatabase, st: Statement, text: Sequence[str]) -> list[DecodedStep]:
+    """Steps of a compressed proof ``( labels ) LETTERS`` (Metamath book, appendix B)."""
     try:
-        close = text.index(")")
+        close = list(text).index(")")
     except ValueError:
         raise _fail(st, "compressed proof: the label list '( ...' is not closed by ')'") from None
     labels = db.labels
-    mand = [labels[h] for h in st.hyps]
     mand_set = set(st.hyps)
-    table: list[Statement] = list(mand)
+    table: list[Statement] = [labels[h] for h in st.hyps]
     for lab in text[1:close]:
         s = labels.get(lab)
         if s is None:
@@ -63,17 +68,14 @@ def decode_compressed(db: Database, st: Statement, text: tuple[str, ...] | list[
                             f"({'defined later' if s.index >= st.index else 'out of scope'})")
         table.append(s)
     letters = "".join(text[close + 1:])
-    steps: list = []
+    steps: list[DecodedStep] = []
     n_table = len(table)
     num = 0
     for ch in letters:
         o = ord(ch)
         if 65 <= o <= 84:  # A..T: last digit
             num = num * 20 + (o - 64)
-            if num <= n_table:
-                steps.append(table[num - 1])
-            else:
-                steps.append(num - n_table - 1)
+            steps.append(table[num - 1] if num <= n_table else num - n_table - 1)
             num = 0
         elif 85 <= o <= 89:  # U..Y: leading digits
             num = num * 5 + (o - 84)
@@ -94,9 +96,10 @@ def decode_compressed(db: Database, st: Statement, text: tuple[str, ...] | list[
     return steps
 
 
-def decode_normal(db: Database, st: Statement, text: tuple[str, ...] | list[str]) -> list:
+def decode_normal(db: ParsedDatabase, st: Statement, text: Sequence[str]) -> list[DecodedStep]:
+    """Steps of a normal proof (a list of labels, '?' for an unknown step)."""
     labels = db.labels
-    steps: list = []
+    steps: list[DecodedStep] = []
     for lab in text:
         if lab == "?":
             steps.append(None)
@@ -112,14 +115,17 @@ def decode_normal(db: Database, st: Statement, text: tuple[str, ...] | list[str]
     return steps
 
 
-def decode(db: Database, st: Statement, text: tuple[str, ...] | list[str] | None = None) -> list:
+def decode(db: ParsedDatabase, st: Statement, text: Sequence[str] | None = None) -> list[DecodedStep]:
+    """The steps of ``st``'s proof (or of ``text``), compressed or normal."""
     text = st.proof_text if text is None else text
     if text and text[0] == "(":
         return decode_compressed(db, st, text)
     return decode_normal(db, st, text)
 
 
+# ---------------------------------------------------------------------------- the stack machine
 def substitute(expr: Expr, subst: dict[str, Expr]) -> Expr:
+    """``expr`` with every variable of ``subst`` replaced by its term."""
     out: list[str] = []
     for s in expr:
         t = subst.get(s)
@@ -130,174 +136,136 @@ def substitute(expr: Expr, subst: dict[str, Expr]) -> Expr:
     return tuple(out)
 
 
-def run_proof(db: Database, st: Statement, steps: list, build=None):
+def _substitution(st: Statement, k: int, s: Statement, hyps: list[Statement],
+                  args: list[Expr | None]) -> dict[str, Expr] | None:
+    """The substitution the ``$f`` entries give ``s``'s variables (typecodes checked); None when an entry
+    is unknown ('?')."""
+    subst: dict[str, Expr] = {}
+    unknown = False
+    for h, a in zip(hyps, args, strict=True):
+        if a is None:
+            unknown = True
+        elif h.kind == "f":
+            if a[0] != h.expr[0]:
+                raise _fail(st, f"step {k + 1}: {s.label} hypothesis {h.label} needs typecode "
+                                f"{h.expr[0]!r} but gets '{' '.join(a)}'")
+            subst[h.expr[1]] = a[1:]
+    return None if unknown else subst
+
+
+def _check_essentials(st: Statement, k: int, s: Statement, hyps: list[Statement], args: list[Expr],
+                      subst: dict[str, Expr]) -> None:
+    """Each ``$e`` entry on the stack is the substituted hypothesis."""
+    for h, a in zip(hyps, args, strict=True):
+        if h.kind == "e" and substitute(h.expr, subst) != a:
+            raise _fail(st, f"step {k + 1}: {s.label} hypothesis {h.label} does not match: "
+                            f"expected '{' '.join(substitute(h.expr, subst))}' but the stack "
+                            f"has '{' '.join(a)}'")
+
+
+def _check_disjoint(db: ParsedDatabase, st: Statement, k: int, s: Statement, subst: dict[str, Expr]) -> None:
+    """Every mandatory ``$d x y`` of ``s``: the variables of the two substituted terms are distinct and
+    each pair of them is a ``$d`` of the theorem ``st``."""
+    variables, all_dvs = db.variables, st.all_dvs
+    for x, y in s.dvs:
+        vx = [v for v in subst[x] if v in variables]
+        vy = [v for v in subst[y] if v in variables]
+        for a in vx:
+            for b in vy:
+                if a == b:
+                    raise _fail(st, f"step {k + 1}: $d violation: {s.label} needs {x}, {y} "
+                                    f"disjoint but both substitutions contain {a}")
+                if ((a, b) if a < b else (b, a)) not in all_dvs:
+                    raise _fail(st, f"step {k + 1}: $d violation: {s.label} needs $d {a} {b} "
+                                    f"(from $d {x} {y}), which {st.label} does not have")
+
+
+def _assertion_step(db: ParsedDatabase, st: Statement, k: int, s: Statement,
+                    stack: list[Expr | None]) -> int:
+    """Step ``k`` applies the assertion ``s``: pop its hypotheses' entries, check them, push its
+    substituted conclusion (None under a '?').  Returns how many entries were popped."""
+    n = len(s.hyps)
+    if len(stack) < n:
+        raise _fail(st, f"step {k + 1}: {s.label} needs {n} hypotheses but the stack holds {len(stack)}")
+    base = len(stack) - n
+    args = stack[base:]
+    del stack[base:]
+    hyps = [db.labels[h] for h in s.hyps]
+    subst = _substitution(st, k, s, hyps, args)
+    if subst is None:
+        stack.append(None)
+        return n
+    known = [a for a in args if a is not None]
+    _check_essentials(st, k, s, hyps, known, subst)
+    _check_disjoint(db, st, k, s, subst)
+    stack.append(substitute(s.expr, subst))
+    return n
+
+
+def run_proof(db: ParsedDatabase, st: Statement, steps: list[DecodedStep],
+              build: Build[N] | None = None) -> tuple[list[Expr | None], bool, list[N]]:
     """Run decoded ``steps`` for theorem ``st``; return (stack, incomplete, nodes).
 
     ``build(label, expr, children)`` makes a tree node per step when given (then ``nodes`` is the node
-    stack, parallel to the expression stack).
+    stack, parallel to the expression stack); it takes no part in the verdict.
     """
-    labels, variables = db.labels, db.variables
-    stack: list = []
-    nodes: list = []
-    saved: list = []
+    stack: list[Expr | None] = []
+    nodes: list[N] = []
+    saved: list[tuple[Expr | None, N | None]] = []
     incomplete = False
-    all_dvs = st.all_dvs
     for k, s in enumerate(steps):
-        if s is SAVE:
+        if s is SAVE:  # 'Z': remember the entry on top
             saved.append((stack[-1], nodes[-1] if build else None))
-            continue
-        if type(s) is int:
+        elif isinstance(s, int):  # a saved entry again
             if s >= len(saved):
                 raise _fail(st, f"step {k + 1}: compressed proof refers to saved step {s + 1}, "
                                 f"but only {len(saved)} were saved ('Z')")
             e, nd = saved[s]
             stack.append(e)
-            if build:
+            if build and nd is not None:
                 nodes.append(nd)
-            continue
-        if s is None:
+        elif s is None:  # '?'
             incomplete = True
             stack.append(None)
             if build:
                 nodes.append(build("?", None, []))
-            continue
-        if s.kind in ("f", "e"):
+        elif s.kind in ("f", "e"):  # a hypothesis
             stack.append(s.expr)
             if build:
                 nodes.append(build(s.label, s.expr, []))
-            continue
-        n = len(s.hyps)
-        if len(stack) < n:
-            raise _fail(st, f"step {k + 1}: {s.label} needs {n} hypotheses but the stack holds {len(stack)}")
-        base = len(stack) - n
-        args = stack[base:]
-        del stack[base:]
-        if build:
-            kids = nodes[base:]
-            del nodes[base:]
-        hyps = [labels[h] for h in s.hyps]
-        subst: dict[str, Expr] = {}
-        unknown = False
-        for h, a in zip(hyps, args, strict=True):
-            if a is None:
-                unknown = True
-            elif h.kind == "f":
-                if a[0] != h.expr[0]:
-                    raise _fail(st, f"step {k + 1}: {s.label} hypothesis {h.label} needs typecode "
-                                    f"{h.expr[0]!r} but gets '{' '.join(a)}'")
-                subst[h.expr[1]] = a[1:]
-        if unknown:
-            stack.append(None)
-        else:
-            for h, a in zip(hyps, args, strict=True):
-                if h.kind == "e" and substitute(h.expr, subst) != a:
-                    raise _fail(st, f"step {k + 1}: {s.label} hypothesis {h.label} does not match: "
-                                    f"expected '{' '.join(substitute(h.expr, subst))}' but the stack "
-                                    f"has '{' '.join(a)}'")
-            for x, y in s.dvs:
-                vx = [v for v in subst[x] if v in variables]
-                vy = [v for v in subst[y] if v in variables]
-                for a in vx:
-                    for b in vy:
-                        if a == b:
-                            raise _fail(st, f"step {k + 1}: $d violation: {s.label} needs {x}, {y} "
-                                            f"disjoint but both substitutions contain {a}")
-                        if ((a, b) if a < b else (b, a)) not in all_dvs:
-                            raise _fail(st, f"step {k + 1}: $d violation: {s.label} needs $d {a} {b} "
-                                            f"(from $d {x} {y}), which {st.label} does not have")
-            stack.append(substitute(s.expr, subst))
-        if build:
-            nodes.append(build(s.label, stack[-1], kids))
+        else:  # an axiom or theorem
+            n = _assertion_step(db, st, k, s, stack)
+            if build:
+                kids = nodes[len(nodes) - n:]
+                del nodes[len(nodes) - n:]
+                nodes.append(build(s.label, stack[-1], kids))
     return stack, incomplete, nodes
 
 
-def _final_check(st: Statement, stack: list, incomplete: bool) -> list[str]:
+def final_check(st: Statement, stack: list[Expr | None], incomplete: bool) -> list[str]:
+    """The verdict once every step ran: one entry left, and it is the statement (else `ProofError`);
+    returns the warnings (an incomplete proof)."""
     if incomplete:
         return [f"{st.label}: proof is incomplete ('?' steps)"]
     if len(stack) != 1:
         raise _fail(st, f"proof leaves {len(stack)} expressions on the stack, not 1")
-    if stack[0] != st.expr:
-        raise _fail(st, f"proof proves '{' '.join(stack[0])}', not the statement '{' '.join(st.expr)}'")
+    top = stack[0]
+    if top != st.expr:
+        raise _fail(st, f"proof proves '{' '.join(top or ())}', not the statement '{' '.join(st.expr)}'")
     return []
 
 
-def verify_statement(db: Database, st: Statement) -> list[str]:
+
+def verify_statement(db: ParsedDatabase, st: Statement) -> list[str]:
     """Check one ``$p``: raise `ProofError` if wrong; return warnings (an incomplete proof)."""
     if st.kind != "p":
         raise MetamathError(f"{st.label} is a ${st.kind} statement, not a $p: it has no proof to verify")
     stack, incomplete, _ = run_proof(db, st, decode(db, st))
-    return _final_check(st, stack, incomplete)
+    return final_check(st, stack, incomplete)
 
 
-def check_proof(db: Database, st: Statement, labels: list[str]) -> None:
+def check_proof(db: ParsedDatabase, st: Statement, labels: list[str]) -> None:
     """Check a normal proof (label list) of ``st`` given by the caller; raise `ProofError` if wrong."""
     stack, incomplete, _ = run_proof(db, st, decode_normal(db, st, labels))
-    warn = _final_check(st, stack, incomplete)
-    if warn:
+    if final_check(st, stack, incomplete):
         raise _fail(st, "the new proof is incomplete ('?' steps)")
-
-
-# ---------------------------------------------------------------------------- whole database
-@dataclass
-class VerifyReport:
-    """The outcome of verifying many proofs."""
-
-    checked: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (label, full message)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    backend: str = "python"
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
-_POOL_DB: Database | None = None
-
-
-def _verify_chunk(labels: list[str]) -> tuple[int, list[tuple[str, str]], list[str]]:
-    db = _POOL_DB
-    assert db is not None
-    fails, warns = [], []
-    for lab in labels:
-        try:
-            warns += verify_statement(db, db.labels[lab])
-        except MetamathError as e:
-            fails.append((lab, str(e)))
-    return len(labels), fails, warns
-
-
-def split_chunks(items: list, jobs: int, per_job: int = 8) -> list[list]:
-    """Interleave work into ``jobs * per_job`` chunks of similar size (proof sizes vary along a file)."""
-    n = max(1, min(len(items), jobs * per_job))
-    return [items[i::n] for i in range(n)]
-
-
-def verify_database(db: Database, jobs: int = 1, labels: list[str] | None = None) -> VerifyReport:
-    """Verify every ``$p`` (or those named) in pure Python, in ``jobs`` forked processes."""
-    global _POOL_DB
-    t0 = time.perf_counter()
-    todo = [s.label for s in db.statements if s.kind == "p"] if labels is None else list(labels)
-    for lab in todo:
-        if db[lab].kind != "p":
-            raise MetamathError(f"--label {lab}: a ${db[lab].kind} statement, not a $p")
-    report = VerifyReport()
-    _POOL_DB = db
-    try:
-        if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(jobs, os.cpu_count() or jobs)) as pool:
-                results = pool.map(_verify_chunk, split_chunks(todo, jobs))
-        else:
-            results = [_verify_chunk(todo)]
-    finally:
-        _POOL_DB = None
-    order = {lab: i for i, lab in enumerate(todo)}
-    for n, fails, warns in results:
-        report.checked += n
-        report.failures += fails
-        report.warnings += warns
-    report.failures.sort(key=lambda f: order[f[0]])
-    report.seconds = time.perf_counter() - t0
-    return report

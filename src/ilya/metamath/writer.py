@@ -1,3 +1,4 @@
+# pyright: strict
 """Writing a database back out: the original text (comments included) with chosen proofs replaced.
 
 Splicing the parsed file keeps every comment, typesetting definition and layout as they were, so the
@@ -8,17 +9,14 @@ written inline, so the output is one self-contained file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ilya.core.checkpoint import atomic_write_text
 from ilya.metamath.errors import MetamathError
-
-if TYPE_CHECKING:
-    from ilya.metamath.database import Database
-    from ilya.metamath.source import Source
+from ilya.metamath.parse import ParsedDatabase
+from ilya.metamath.source import Source
 
 
-def render(db: Database, replacements: dict[str, str]) -> str:
+def render(db: ParsedDatabase, replacements: dict[str, str]) -> str:
     """The database text with ``replacements`` (label -> proof text between ``$=`` and ``$.``)."""
     edits: dict[int, list[tuple[int, int, object]]] = {}
     for lab, text in replacements.items():
@@ -52,6 +50,6 @@ def render(db: Database, replacements: dict[str, str]) -> str:
     return emit(db.sources[0])
 
 
-def write_database(db: Database, path: Path, replacements: dict[str, str]) -> Path:
+def write_database(db: ParsedDatabase, path: Path, replacements: dict[str, str]) -> Path:
     atomic_write_text(path, render(db, replacements))
     return path
