@@ -57,6 +57,10 @@ def _system_module(system: str) -> ModuleType | None:
         raise
 
 
+def _systems() -> list[tuple[str, str]]:
+    return [(name, blurb) for name, (_, blurb) in GROUPS.items()]
+
+
 def commands(system: str) -> dict[str, Command]:
     """The registered commands of a built system ({} when the system is not built)."""
     mod = _system_module(system)
@@ -114,7 +118,7 @@ class ReportConfig:
 def report_command(cfg: ReportConfig) -> None:
     from ilya.core.report import write_report
 
-    print(write_report(cfg.runs_dir, cfg.out))
+    print(write_report(cfg.runs_dir, cfg.out, systems=_systems()))
 
 
 @dataclass
@@ -178,7 +182,7 @@ def demo_command(cfg: DemoConfig) -> None:
         t0 = time.time()
         load_callable(mod.DEMO)(cfg.runs_dir)
         print(f"--- {system} done in {time.time() - t0:.0f} s", flush=True)
-    out = write_report(cfg.runs_dir)
+    out = write_report(cfg.runs_dir, systems=_systems())
     print(f"\nDemo finished in {time.time() - t_all:.0f} s. Report: {out.resolve()}")
 
 
