@@ -44,7 +44,6 @@ def main() -> None:
     ap.add_argument("--screenshot", type=Path, default=None)
     args = ap.parse_args()
     from browser import chromium
-
     from ilya.cli import _systems
     from ilya.core.report import write_report
 
