@@ -205,10 +205,8 @@ class GRUEmbedder(nn.Module):
             child, par, pos = _edges_of_level(batch, lo, hi)
             if child.numel():
                 # the k-th child of every node of the level, k = 0, 1, ... (positions past MAX_POS folded)
-                order = torch.arange(child.numel())
-                first = torch.zeros(hi - lo, dtype=torch.long).index_reduce(
-                    0, par, order, "amin", include_self=False)
-                rank = order - first[par]
+                # edges are sorted by parent (children in order): rank = index within the parent's run
+                rank = torch.arange(child.numel()) - torch.searchsorted(par, par)
                 for k in range(int(rank.max()) + 1):
                     sel = rank == k
                     rows = par[sel]
