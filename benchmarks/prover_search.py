@@ -27,8 +27,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args()
 
-    from ilya.prover.cli import _model_dir, pick_theorems
-    from ilya.prover.evaluate import load_database, make_policy, prove, prove_distributed, split_labels
+    from ilya.prover.dataset import load_database, pick_theorems, split_labels
+    from ilya.prover.evaluate import prove, prove_distributed
+    from ilya.prover.policies import make_policy, model_dir
     from ilya.prover.search import SearchConfig
 
     db = load_database(None, args.data)
@@ -36,7 +37,7 @@ def main() -> None:
     cfg = SearchConfig(e=args.e, d=args.d, time_limit=args.time_limit)
     specs = {"frequency": {"kind": "frequency", "data": str(args.data)}}
     if args.model:
-        specs["model"] = {"kind": "model", "path": str(_model_dir(args.model, args.runs_dir).resolve()),
+        specs["model"] = {"kind": "model", "path": str(model_dir(args.model, args.runs_dir).resolve()),
                           "threads": 1}
     rows = []
     for name, spec in specs.items():

@@ -15,11 +15,13 @@ from ilya.prover.search import SearchConfig, search_many
 
 @pytest.fixture(scope="module")
 def tiny_model(dataset, tmp_path_factory):
-    from ilya.prover.train import TrainConfig, train
+    from ilya.prover.config import ProverOptim, TrainConfig
+    from ilya.prover.train import train
 
     runs = tmp_path_factory.mktemp("runs")
     cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], threads=1, steps=120, n_layer=1, n_head=2, n_embd=48,
-                      block_size=160, vocab_size=300, eval_interval=60, warmup=10, lr=3e-3, batch_size=16)
+                      block_size=160, vocab_size=300, eval_interval=60, optim=ProverOptim(warmup=10, lr=3e-3),
+                      batch_size=16)
     out = train(cfg)
     return runs, runs / "prover" / "tiny", out
 
@@ -155,7 +157,8 @@ def test_eval_refuses_bad_input(dataset, tmp_path, capsys):
 
     assert main(["prover", "eval", "--policy", "frequency", "--data", str(dataset[0]), "--runs-dir", str(tmp_path),
                  "--split", "nope"]) == 2
-    assert "expected train, valid or test" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "'nope'" in err and "'train', 'valid', 'test'" in err  # the choices named
     assert main(["prover", "eval", "--data", str(dataset[0]), "--runs-dir", str(tmp_path)]) == 2
     assert "--model is required" in capsys.readouterr().err
 

@@ -7,24 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from ilya.core.errors import IlyaError
+from ilya.metamath import Database, load
+from ilya.prover.config import ProveConfig, SuggestConfig
+from ilya.prover.dataset import load_database
+from ilya.prover.evaluate import result_row
 from ilya.prover.format import ProofStep, step_text
 from ilya.prover.kernel import Kernel
-from ilya.prover.search import SearchConfig, StepRejected, search
+from ilya.prover.policies import make_policy, policy_spec
+from ilya.prover.search import Policy, SearchConfig, StepRejected, search
 
 
-def _policy(cfg: Any, db: Any) -> Any:
-    from ilya.prover.cli import _model_dir
-    from ilya.prover.evaluate import make_policy
-
-    if cfg.model:
-        spec = {"kind": "model", "path": str(_model_dir(cfg.model, cfg.runs_dir)), "threads": 0,
-                "seed": getattr(cfg, "seed", 0)}
-    else:
-        spec = {"kind": "frequency", "data": str(cfg.data)}
+def _policy(cfg: SuggestConfig | ProveConfig, db: Database) -> Policy:
+    """The trained model of ``--model``, else the frequency baseline of ``--data``."""
+    spec = policy_spec("model" if cfg.model else "frequency", cfg.model, cfg.data, cfg.runs_dir, threads=0,
+                       seed=cfg.seed)
     return make_policy(spec, db)
 
 
-def _target(db: Any, kernel: Kernel, target: str) -> tuple[str, tuple[str, ...]]:
+def _target(db: Database, kernel: Kernel, target: str) -> tuple[str, tuple[str, ...]]:
     """A theorem label, or a goal expression (proved with the whole database available)."""
     if target in db:
         st = db[target]
@@ -41,9 +41,8 @@ def _target(db: Any, kernel: Kernel, target: str) -> tuple[str, tuple[str, ...]]
     return label, goal
 
 
-def suggest(cfg: Any) -> dict[str, Any]:
-    from ilya.prover.evaluate import load_database
-
+def suggest(cfg: SuggestConfig) -> dict[str, Any]:
+    """`ilya prover suggest`: the ``k`` most probable next steps, each tried by the kernel."""
     db = load_database(cfg.db, cfg.data)
     kernel = Kernel(db)
     label, goal = _target(db, kernel, cfg.target)
@@ -75,11 +74,8 @@ def suggest(cfg: Any) -> dict[str, Any]:
     return {"goal": " ".join(goal), "suggestions": rows, "malformed": malformed}
 
 
-def prove_one(cfg: Any) -> dict[str, Any] | int:
+def prove_one(cfg: ProveConfig) -> dict[str, Any] | int:
     """Prove a database theorem, or the last ``$p`` of a .mm file (its proof may be ``?``)."""
-    from ilya.metamath import load
-    from ilya.prover.evaluate import load_database, result_row
-
     if cfg.target.endswith(".mm"):
         path = Path(cfg.target)
         if not path.is_file():

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,9 +28,10 @@ from typing import Any
 
 from ilya.core.errors import IlyaError
 from ilya.core.progress import progress
+from ilya.metamath import Database, Statement, load
+from ilya.prover.config import SPLITS, DatasetConfig, Split
 from ilya.prover.format import Expr, ProofStep, example_text, goal_text, step_text
 
-SPLITS = ("train", "valid", "test")
 PAPER = {"theorems": 38_000, "proof_steps": 3_000_000, "valid_theorems": 1_000, "test_theorems": 1_000}
 
 
@@ -93,13 +96,9 @@ def theorem_record(db: Any, label: str) -> TheoremRecord:
     return TheoremRecord(label, st.index, tuple(st.expr), hyps, steps, len(steps))
 
 
-def provable_theorems(db: Any) -> list[Any]:
-    """``$p`` statements with a complete proof, in database order."""
-    out = []
-    for st in db.statements:
-        if st.kind == "p":
-            out.append(st)
-    return out
+def provable_theorems(db: Database) -> list[Statement]:
+    """``$p`` statements, in database order."""
+    return [st for st in db.statements if st.kind == "p"]
 
 
 def build_dataset(db: Any, out: Path, valid: int = 1000, test: int = 1000, max_theorems: int | None = None,
@@ -236,3 +235,61 @@ def examples(records: Iterator[TheoremRecord] | list[TheoremRecord], dedup: bool
 def load_stats(data: Path) -> dict[str, Any]:
     p = Path(data) / "stats.json"
     return json.loads(p.read_text()) if p.is_file() else {}
+
+
+# ---------------------------------------------------------------------------- what commands read
+def pick_theorems(labels: list[str], limit: int) -> list[str]:
+    """A fixed subset of a split: the ``limit`` labels with the smallest hash (same for every policy)."""
+    def key(s: str) -> bytes:
+        return hashlib.sha256(("pick:" + s).encode()).digest()
+
+    return sorted(labels, key=key)[:limit] if limit else list(labels)
+
+
+def load_database(db: Path | None, data: Path | None = None) -> Database:
+    """The database given, else the one the dataset was built from, else Debian's set.mm.
+
+    A database other than the dataset's is allowed (e.g. ``--db iset.mm``) with a warning: the split,
+    the baseline's label statistics and the model's training all come from the dataset's database.
+    """
+    built = load_stats(data).get("database") if data is not None else None
+    if db is None:
+        return load(Path(built) if built else None)
+    out = load(db)
+    if built and out.path is not None and Path(built).resolve() != out.path.resolve():
+        print(f"warning: --db {db}: the dataset {data} was built from {built}; its splits and statistics "
+              "come from that database", file=sys.stderr)
+    return out
+
+
+def split_labels(data: Path, split: Split) -> list[str]:
+    """Theorem labels of a split, read without parsing the records."""
+    path = Path(data) / f"{split}.jsonl"
+    if split not in SPLITS:
+        raise IlyaError(f"--split {split}: expected train, valid or test")
+    if not path.is_file():
+        raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
+    out: list[str] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = re.match(r'\{"label": "([^"]+)"', line)
+            out.append(m.group(1) if m else json.loads(line)["label"])
+    return out
+
+
+def dataset_command(cfg: DatasetConfig) -> dict[str, Any]:
+    """`ilya prover dataset`: build the dataset, print its statistics beside the paper's."""
+    stats = build_dataset(load(cfg.db), cfg.out, cfg.valid, cfg.test, cfg.max_theorems or None,
+                          cfg.max_steps_per_theorem)
+    if not cfg.json:
+        p = stats["paper"]
+        print(f"{'':24}{'ours':>12}{'paper':>12}")
+        print(f"{'theorems':24}{stats['theorems']:>12,}{p['theorems']:>12,}")
+        print(f"{'proof steps':24}{stats['proof_steps']:>12,}{p['proof_steps']:>12,}")
+        print(f"{'valid theorems':24}{stats['valid_theorems']:>12,}{p['valid_theorems']:>12,}")
+        print(f"{'test theorems':24}{stats['test_theorems']:>12,}{p['test_theorems']:>12,}")
+        print(f"train {stats['train_theorems']:,} theorems / {stats['train_steps']:,} steps; "
+              f"{stats['unique_proof_steps']:,} of all {stats['proof_steps']:,} steps distinct within their theorem; "
+              f"{stats['mean_goal_symbols']} symbols per goal; written to {cfg.out}/ in {stats['seconds']} s")
+    return stats
+

@@ -9,48 +9,27 @@ proofs with Debian's ``metamath`` binary, independently of our kernel.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ilya.core.errors import IlyaError
+from ilya.core.figures import draw_run
+from ilya.core.progress import progress
+from ilya.core.runs import Run
+from ilya.metamath import Database, MetamathError, load
+from ilya.prover.config import DEFAULT_DATA, EvalConfig
+from ilya.prover.dataset import load_database, pick_theorems, split_labels
 from ilya.prover.kernel import Kernel
-from ilya.prover.search import SearchConfig, SearchResult, search_many
-
-
-def make_policy(spec: dict[str, Any], db: Any) -> Any:
-    """A policy from its spec; the database's assertion index is built here (part of loading, not search)."""
-    from ilya.prover.matching import matcher
-
-    matcher(db)
-    return _make_policy(spec, db)
-
-
-def _make_policy(spec: dict[str, Any], db: Any) -> Any:
-    """``{"kind": "model", "path": run/model, "device", "temperature", "decode"}`` or
-    ``{"kind": "frequency", "data"}``."""
-    if spec["kind"] == "model":
-        import torch
-
-        from ilya.prover.model import LMPolicy, load_model
-
-        torch.set_num_threads(int(spec.get("threads", 1)) or 1)
-        model, tok, _ = load_model(Path(spec["path"]), spec.get("device", "cpu"))
-        decode = spec.get("decode", "constrained")
-        pol = LMPolicy(model, tok, spec.get("device", "cpu"), temperature=spec.get("temperature", 1.0),
-                       max_new_tokens=spec.get("max_new_tokens", 96), decode=decode, db=db)
-        pol.seed(int(spec.get("seed", 0)))
-        return pol
-    if spec["kind"] == "frequency":
-        from ilya.prover.baselines import FrequencyPolicy
-
-        return FrequencyPolicy.from_data(db, Path(spec["data"]))
-    raise IlyaError(f"unknown policy kind {spec['kind']!r}: expected model or frequency")
+from ilya.prover.policies import make_policy, model_dir, policy_spec
+from ilya.prover.search import Policy, SearchConfig, SearchResult, search_many
 
 
 def result_row(kernel: Kernel, r: SearchResult) -> dict[str, Any]:
@@ -58,8 +37,6 @@ def result_row(kernel: Kernel, r: SearchResult) -> dict[str, Any]:
     row = r.summary()
     row["setmm_steps"] = None
     if r.proof is not None:
-        from ilya.metamath import MetamathError
-
         labels = kernel.assemble(r.proof, r.theorem)
         try:
             kernel.verify(r.theorem, labels)
@@ -77,8 +54,8 @@ def result_row(kernel: Kernel, r: SearchResult) -> dict[str, Any]:
     return row
 
 
-def prove(db: Any, policy: Any, labels: list[str], cfg: SearchConfig, batch: int = 8,
-          on_row: Any = None, forbidden: set[str] | None = None) -> list[dict[str, Any]]:
+def prove(db: Database, policy: Policy, labels: list[str], cfg: SearchConfig, batch: int = 8,
+          on_row: Callable[[dict[str, Any]], None] | None = None, forbidden: set[str] | None = None) -> list[dict[str, Any]]:
     """Search each label (its statement, database cut before it); rows in label order."""
     kernel = Kernel(db, forbidden)
     problems = [(lab, kernel.theorem(lab).goal) for lab in labels]
@@ -98,15 +75,13 @@ def prove(db: Any, policy: Any, labels: list[str], cfg: SearchConfig, batch: int
 
 def _shard(db_path: str, spec: dict[str, Any], labels: list[str], cfg: SearchConfig, batch: int,
            forbidden: list[str]) -> list[dict[str, Any]]:
-    from ilya.metamath import load
-
     db = load(db_path)
     return prove(db, make_policy(spec, db), labels, cfg, batch, forbidden=set(forbidden))
 
 
 def prove_distributed(db_path: str, spec: dict[str, Any], labels: list[str], cfg: SearchConfig,
                       workers: int, batch: int = 8, address: str | None = None,
-                      forbidden: set[str] | None = None, on_row: Any = None) -> list[dict[str, Any]]:
+                      forbidden: set[str] | None = None, on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
     """`prove` over Ray workers: a local Ray with ``workers`` CPUs, or the cluster at ``address``."""
     import ray
 
@@ -140,7 +115,7 @@ def metamath_exe() -> str | None:
     return shutil.which("metamath")
 
 
-def check_with_metamath_exe(db: Any, proofs: dict[str, str], timeout: float = 600.0) -> dict[str, bool]:
+def check_with_metamath_exe(db: Database, proofs: dict[str, str], timeout: float = 600.0) -> dict[str, bool]:
     """Write the database with ``proofs`` (label -> compressed proof) in place, ask metamath-exe to verify
     each of those labels; True where it reports no error."""
     exe = metamath_exe()
@@ -169,42 +144,8 @@ def check_with_metamath_exe(db: Any, proofs: dict[str, str], timeout: float = 60
     return out
 
 
-def timed(fn: Any, *a: Any, **kw: Any) -> tuple[Any, float]:
-    t = time.perf_counter()
-    r = fn(*a, **kw)
-    return r, time.perf_counter() - t
-
-
 # ---------------------------------------------------------------------------- the eval command
-def load_database(db: Path | None, data: Path | None = None) -> Any:
-    """The database given, else the one the dataset was built from, else set.mm."""
-    from ilya.metamath import load
-    from ilya.prover.dataset import load_stats
-
-    if db is None and data is not None:
-        p = load_stats(data).get("database")
-        db = Path(p) if p else None
-    return load(db or Path("/usr/share/metamath/databases/set.mm"))
-
-
-def split_labels(data: Path, split: str) -> list[str]:
-    """Theorem labels of a split, read without parsing the records."""
-    import json
-
-    path = Path(data) / f"{split}.jsonl"
-    if split not in ("train", "valid", "test"):
-        raise IlyaError(f"--split {split}: expected train, valid or test")
-    if not path.is_file():
-        raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            m = re.match(r'\{"label": "([^"]+)"', line)
-            out.append(m.group(1) if m else json.loads(line)["label"])
-    return out
-
-
-def summarize(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
+def summarize(rows: list[dict[str, Any]], cfg: EvalConfig) -> dict[str, Any]:
     """The figures of an evaluation (what `ilya prover eval --json` prints)."""
     from collections import Counter
 
@@ -234,22 +175,36 @@ def summarize(rows: list[dict[str, Any]], cfg: Any) -> dict[str, Any]:
     return out
 
 
-def run_eval(cfg: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    """`ilya prover eval`: search, verify, write ``proofs.jsonl``/``results.jsonl``, plots, summary."""
-    import json
+def eval_data(cfg: EvalConfig) -> Path:
+    """``--data``, else the dataset the model was trained on, else data/prover/set.mm."""
+    if cfg.data is not None:
+        return cfg.data
+    if cfg.policy == "model" and cfg.model:
+        meta_path = model_dir(cfg.model, cfg.runs_dir) / "model.json"
+        try:
+            data = json.loads(meta_path.read_text()).get("data")
+        except (OSError, json.JSONDecodeError):
+            data = None  # load_model reports a broken model.json
+        if data:
+            return Path(data)
+    return DEFAULT_DATA
 
-    from ilya.core.progress import progress
-    from ilya.core.runs import Run
-    from ilya.prover.cli import pick_theorems
-    from ilya.prover.plots import eval_figures
-    from ilya.prover.search import PRIORITIES, SearchConfig
 
-    if cfg.priority not in PRIORITIES:
-        raise IlyaError(f"--priority {cfg.priority}: expected one of {', '.join(PRIORITIES)}")
+def eval_command(cfg: EvalConfig) -> dict[str, Any]:
+    """`ilya prover eval`: the policy the flags name, then `run_eval`."""
+    data = eval_data(cfg)
+    spec = policy_spec(cfg.policy, cfg.model, data, cfg.runs_dir, device=cfg.device,
+                       temperature=cfg.temperature, decode=cfg.decode, threads=cfg.threads, seed=cfg.seed)
+    return run_eval(cfg, spec, data)
+
+
+def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) -> dict[str, Any]:
+    """Search, verify, write ``proofs.jsonl``/``results.jsonl``, plots, summary."""
+    data = data if data is not None else (cfg.data or DEFAULT_DATA)
     if cfg.priority == "value" and spec["kind"] != "model":
         raise IlyaError("--priority value needs a trained model (the baseline has no value function)")
-    db = load_database(cfg.db, cfg.data)
-    labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
+    db = load_database(cfg.db, data)
+    labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(data, cfg.split), cfg.limit)
     for lab in labels:
         if lab not in db or db[lab].kind != "p":
             raise IlyaError(f"{lab} is not a $p theorem of {db.path}")
@@ -285,6 +240,7 @@ def run_eval(cfg: Any, spec: dict[str, Any]) -> dict[str, Any]:
         bar.close()
         rows = [r for r in rows if r["label"] in set(labels)]
         figures = summarize(rows, cfg)
+        figures["database"] = str(db.path)
         if todo:  # throughput of this invocation (lockstep searches overlap, so their walls do not add up)
             new = [r for r in rows if r["label"] in set(todo)]
             elapsed = time.perf_counter() - t_eval
@@ -297,8 +253,8 @@ def run_eval(cfg: Any, spec: dict[str, Any]) -> dict[str, Any]:
             ok = check_with_metamath_exe(db, proofs)
             figures["metamath_exe_checked"] = len(ok)
             figures["metamath_exe_accepted"] = sum(ok.values())
-        eval_figures(run, rows, cfg.d)
         summary = run.summary(**figures)
+        draw_run(run)  # % proved vs budget, proof lengths: ilya.prover.plots
     if not cfg.json:
         print(f"prover eval ({figures['policy']}, {cfg.split}): proved {figures['proved']}/{figures['attempted']}"
               f" = {figures['proved_pct']}% with e={cfg.e}, d={cfg.d}, {cfg.time_limit:g} s/theorem; "

@@ -12,49 +12,19 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ilya.core.runs import Run, RunConfig
-
-DEFAULT_DATA = Path("data/prover/set.mm")
-
-
-@dataclass
-class IterateConfig(RunConfig):
-    """Run the paper's value-function loop: search train theorems, add proofs and value targets, retrain."""
-
-    model: str = ""
-    """starting model: a prover train run name or a model folder"""
-    data: Path = DEFAULT_DATA
-    """dataset folder"""
-    db: Path | None = None
-    """Metamath database (default: the dataset's)"""
-    iterations: int = 2
-    """number of search -> retrain rounds"""
-    train_theorems: int = 64
-    """train theorems searched per iteration (a fixed hash-chosen subset)"""
-    test_theorems: int = 32
-    """test theorems evaluated after each iteration"""
-    e: int = 8
-    """candidate steps per expansion"""
-    d: int = 16
-    """expansions per theorem"""
-    time_limit: float = 20.0
-    """seconds per theorem"""
-    steps: int = 200
-    """fine-tuning steps per iteration"""
-    batch: int = 8
-    """searches in lockstep"""
-    value_fraction: float = 0.25
-    """share of each fine-tuning batch given to value targets"""
-    max_examples: int = 50_000
-    """dataset steps mixed into each fine-tuning"""
-    balance: bool = True
-    """keep as many UNPROVABLE value targets as PROVABLE ones per iteration (searches yield ~10x more)"""
-    json: bool = False
-    """print the final figures as one JSON object"""
+from ilya.core.errors import IlyaError
+from ilya.core.figures import draw_run
+from ilya.core.runs import Run
+from ilya.prover.config import IterateConfig, ProverOptim, TrainConfig
+from ilya.prover.dataset import essential_hyps, load_database, pick_theorems, split_labels
+from ilya.prover.evaluate import prove
+from ilya.prover.format import goal_text
+from ilya.prover.policies import make_policy, model_dir
+from ilya.prover.search import SearchConfig
+from ilya.prover.train import train
 
 
 def _proof_steps(tree: dict[str, Any]) -> list[dict[str, str]]:
@@ -68,33 +38,24 @@ def _proof_steps(tree: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def iterate(cfg: IterateConfig) -> dict[str, Any]:
-    from ilya.core.errors import IlyaError
-    from ilya.prover.cli import _model_dir, pick_theorems
-    from ilya.prover.dataset import essential_hyps
-    from ilya.prover.evaluate import load_database, make_policy, prove, split_labels
-    from ilya.prover.format import goal_text
-    from ilya.prover.plots import iterate_figures
-    from ilya.prover.search import SearchConfig
-    from ilya.prover.train import TrainConfig, train
-
     if not cfg.model:
         raise IlyaError("--model is required: a `ilya prover train` run to start from")
     db = load_database(cfg.db, cfg.data)
     train_labels = pick_theorems(split_labels(cfg.data, "train"), cfg.train_theorems)
     test_labels = pick_theorems(split_labels(cfg.data, "test"), cfg.test_theorems)
-    model_dir = _model_dir(cfg.model, cfg.runs_dir).resolve()
+    mdir = model_dir(cfg.model, cfg.runs_dir).resolve()
     with Run.open("prover", cfg) as run:
         hist_path = run.path / "iterations.jsonl"
         history = [json.loads(x) for x in hist_path.read_text().splitlines()] if hist_path.is_file() else []
         if history:
-            model_dir = Path(history[-1]["model"])
+            mdir = Path(history[-1]["model"])
         value_path, steps_path = run.path / "value_targets.jsonl", run.path / "found_steps.jsonl"
         for it in range(len(history), cfg.iterations + 1):
-            spec = {"kind": "model", "path": str(model_dir), "threads": 0, "seed": cfg.seed + it}
+            spec = {"kind": "model", "path": str(mdir), "threads": 0, "seed": cfg.seed + it}
             policy = make_policy(spec, db)
             priority = "value" if it > 0 else "logprob"
             scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=priority)
-            row: dict[str, Any] = {"iteration": it, "model": str(model_dir), "priority": priority}
+            row: dict[str, Any] = {"iteration": it, "model": str(mdir), "priority": priority}
             for prio in (("logprob", "value") if it > 0 else ("logprob",)):
                 tcfg_s = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=prio)
                 test_rows = prove(db, policy, test_labels, tcfg_s, cfg.batch)
@@ -113,25 +74,24 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                         fv.write(json.dumps({"goal": goal, "provable": y}) + "\n")
                     for r in train_rows:
                         if r["proved"]:
-                            tree = _tree_of(r)
                             hyps = [goal_text(h) for h in essential_hyps(db, r["label"])]
-                            for s in _proof_steps(tree):
+                            for s in _proof_steps(r["tree"]):
                                 fs.write(json.dumps({**s, "hyps": hyps}) + "\n")
                                 n_steps += 1
                 row.update(train_proved_pct=100.0 * sum(r["proved"] for r in train_rows) / len(train_rows),
                            value_provable=n_pos, value_unprovable=n_neg, new_steps=n_steps)
-                meta = json.loads((Path(model_dir) / "model.json").read_text())
+                meta = json.loads((mdir / "model.json").read_text())
                 tcfg = TrainConfig(run=f"{run.name}-it{it + 1}", fresh=True, seed=cfg.seed + it,
                                    subst=meta.get("subst", "full"), tokenizer=meta.get("tokenizer", "bpe"),
                                    device=cfg.device, runs_dir=cfg.runs_dir, data=cfg.data,
-                                   steps=cfg.steps, warmup=min(20, cfg.steps // 5), lr=3e-4,
+                                   steps=cfg.steps, optim=ProverOptim(lr=3e-4, warmup=min(20, cfg.steps // 5)),
                                    max_examples=cfg.max_examples, value_data=value_path,
-                                   value_fraction=cfg.value_fraction, init=model_dir,
+                                   value_fraction=cfg.value_fraction, init=mdir,
                                    extra_data=steps_path if n_steps or steps_path.is_file() else None,
                                    eval_interval=max(cfg.steps, 1))
                 out = train(tcfg)
                 row["valid_loss"] = out["valid/loss"]
-                model_dir = (Path(cfg.runs_dir) / "prover" / tcfg.run / "model").resolve()
+                mdir = (Path(cfg.runs_dir) / "prover" / tcfg.run / "model").resolve()
             history.append(row)
             with open(hist_path, "a") as f:
                 f.write(json.dumps(row) + "\n")
@@ -141,13 +101,14 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                   + (f", train {row['train_proved_pct']:.1f}%, {row['new_steps']} new steps, "
                      f"{row['value_provable']}+{row['value_unprovable']} value targets" if "train_proved_pct" in row
                      else ""), flush=True)
-        iterate_figures(run, history)
-        final = {"iterations": cfg.iterations, "final_test_proved_pct": history[-1]["test_proved_pct"],
-                 "first_test_proved_pct": history[0]["test_proved_pct"],
-                 "final_test_proved_pct_logprob": history[-1]["test_proved_pct_logprob"],
-                 "final_model": str(model_dir)}
-        return run.summary(**final)
+        summary = run.summary(**final_figures(cfg, history, mdir))
+        draw_run(run)  # % proved per iteration: ilya.prover.plots
+        return summary
 
 
-def _tree_of(row: dict[str, Any]) -> dict[str, Any]:
-    return row["tree"]
+def final_figures(cfg: IterateConfig, history: list[dict[str, Any]], mdir: Path) -> dict[str, Any]:
+    """The figures of the whole loop (summary.json)."""
+    return {"iterations": cfg.iterations, "final_test_proved_pct": history[-1]["test_proved_pct"],
+            "first_test_proved_pct": history[0]["test_proved_pct"],
+            "final_test_proved_pct_logprob": history[-1]["test_proved_pct_logprob"],
+            "final_model": str(mdir)}

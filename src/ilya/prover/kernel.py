@@ -179,7 +179,7 @@ class Kernel:
 
     def verify(self, theorem: str, labels: list[str]) -> None:
         """Raise ``MetamathError`` unless ``labels`` is a correct proof of ``theorem`` (database ``$p``)."""
-        from ilya.metamath.verify import check_proof
+        from ilya.metamath import check_proof
 
         check_proof(self.db, self.db[theorem], list(labels))
 

@@ -83,10 +83,10 @@ class Matcher:
     """All ``|-`` assertions of a database, indexed by the shape of their conclusion."""
 
     def __init__(self, db: Any) -> None:
-        from ilya.metamath.unify import _grammar
+        from ilya.metamath import grammar
 
         t0 = time.perf_counter()
-        self.db, self._grammar = db, _grammar(db)
+        self.db, self._grammar = db, grammar(db)
         self.buckets: dict[tuple, list[tuple[int, str, Node, frozenset[str], tuple[str, ...]]]] = {}
         self.unparsed: list[str] = []
         self.match_seconds = 0.0  # time spent in `matches` (for the benchmark's kernel/model split)

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ilya.core.errors import IlyaError
+from ilya.prover.config import DECODES
 from ilya.prover.format import PROVABLE, SUB_OPEN, UNPROVABLE, Expr, parse_step, prompt, value_prompt
 from ilya.prover.search import Candidate
 from ilya.prover.tokenizer import Tokenizer
@@ -67,9 +69,6 @@ class PackedExamples:
         return [self[int(i)] for i in rng.integers(0, len(self), size)]
 
 
-DECODES = ("constrained", "sample")
-
-
 class LMPolicy:
     """Proposes proof steps from a trained model (implements `ilya.prover.search.Policy`).
 
@@ -95,8 +94,6 @@ class LMPolicy:
         self.generator.manual_seed(0)
         self.decode = decode or ("constrained" if db is not None else "sample")
         if self.decode not in DECODES:
-            from ilya.core.errors import IlyaError
-
             raise IlyaError(f"--decode {self.decode}: expected one of {', '.join(DECODES)}")
         if self.decode == "constrained" and db is None:
             raise ValueError("constrained decoding needs the database")
@@ -107,11 +104,6 @@ class LMPolicy:
 
     def seed(self, seed: int) -> None:
         self.generator.manual_seed(seed)
-
-    @torch.no_grad()
-    def sample(self, goal: Expr, e: int) -> list[tuple[str, float]]:
-        """``e`` completions (text, summed log-probability under the model) for one goal."""
-        return self.sample_many([goal], e)[0]
 
     def hyps(self, theorem: str) -> list[Expr]:
         """The ``$e`` hypotheses of the theorem being proved (shown in the prompt)."""
@@ -368,19 +360,29 @@ def save_model(path: Path, model: Any, tok: Tokenizer, extra: dict[str, Any] | N
 
 def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[Any, Tokenizer, dict[str, Any]]:
     """Read what `save_model` wrote (a run folder's ``model/``)."""
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from ilya.core.errors import IlyaError
     from ilya.nn import Transformer, TransformerConfig
     from ilya.prover.tokenizer import load_tokenizer
 
     path = Path(path)
     if not (path / "model.json").is_file():
         raise IlyaError("no trained model here: run `ilya prover train` first", file=path)
-    meta = json.loads((path / "model.json").read_text())
-    tc = dict(meta["transformer"])
-    if tc.get("image_shape") is not None:
-        tc["image_shape"] = tuple(tc["image_shape"])
-    model = Transformer(TransformerConfig(**tc))
-    model.load_state_dict(load_file(str(path / "model.safetensors")))
+    try:
+        meta = json.loads((path / "model.json").read_text())
+        tc = dict(meta["transformer"])
+        if tc.get("image_shape") is not None:
+            tc["image_shape"] = tuple(tc["image_shape"])
+        cfg = TransformerConfig(**tc)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        raise IlyaError(f"not a model description written by `ilya prover train` ({type(e).__name__}: {e})",
+                        file=path / "model.json") from None
+    model = Transformer(cfg)
+    try:
+        model.load_state_dict(load_file(str(path / "model.safetensors")))
+    except (SafetensorError, OSError, RuntimeError) as e:
+        reason = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise IlyaError(f"unreadable or truncated model weights ({reason}); retrain or copy the file again",
+                        file=path / "model.safetensors") from None
     return model.to(device).eval(), load_tokenizer(path / "tokenizer.json"), meta

@@ -1,4 +1,6 @@
-"""Paper-style figures: % proved vs expansion budget, proof lengths against set.mm's, iterations."""
+"""The prover's figures, registered with `ilya.core.figures`: % proved vs expansion budget, proof lengths
+against set.mm's, % proved per value-loop iteration, and the headline rows (% of set.mm's test split
+proved, beside GPT-f's 29.22% and 56.22%)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
+from ilya.core.runs import Run
+
+PAPER_PROVED_PCT = {"160M": 29.22, "best": 56.22}
+"""GPT-f's % of the set.mm test split proved: its 160M model trained from scratch, and its best model
+(700M, WebMath pre-training, value-function iterations); e=32, d=128"""
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
 
 
 def proved_vs_budget(rows: list[dict[str, Any]], d: int) -> tuple[list[int], list[float]]:
@@ -14,7 +28,8 @@ def proved_vs_budget(rows: list[dict[str, Any]], d: int) -> tuple[list[int], lis
     n = max(len(rows), 1)
     ks = list(range(1, d + 1))
     at = sorted(r["expansions"] for r in rows if r["proved"])
-    out, j = [], 0
+    out: list[float] = []
+    j = 0
     for k in ks:
         while j < len(at) and at[j] <= k:
             j += 1
@@ -22,9 +37,14 @@ def proved_vs_budget(rows: list[dict[str, Any]], d: int) -> tuple[list[int], lis
     return ks, out
 
 
-def eval_figures(run: Any, rows: list[dict[str, Any]], d: int) -> list[Path]:
-    paths = []
-    ks, pct = proved_vs_budget(rows, d)
+@run_figure("prover", "eval")
+def eval_figures(run: Run) -> list[Path]:
+    """An eval run's % proved vs budget and its found proofs' lengths against set.mm's (results.jsonl)."""
+    rows = _jsonl(run.path / "results.jsonl")
+    if not rows:
+        return []
+    paths: list[Path] = []
+    ks, pct = proved_vs_budget(rows, int(run.config.get("d", 32)))
     fig, ax = new_figure()
     ax.plot(ks, pct, label=run.config.get("policy", "model"))
     ax.set_xlabel("expansion budget d")
@@ -48,44 +68,69 @@ def eval_figures(run: Any, rows: list[dict[str, Any]], d: int) -> list[Path]:
     return paths
 
 
-def iterate_figures(run: Any, history: list[dict[str, Any]]) -> list[Path]:
+@run_figure("prover", "iterations")
+def iterate_figures(run: Run) -> list[Path]:
+    """A value-loop run's % proved per iteration (iterations.jsonl)."""
+    history = _jsonl(run.path / "iterations.jsonl")
     if not history:
         return []
     fig, ax = new_figure()
     its = [h["iteration"] for h in history]
     names = {"train_proved_pct": "train (search for new proofs)",
              "test_proved_pct_logprob": "test, logprob priority", "test_proved_pct_value": "test, value priority"}
+    curves = 0
     for key, label in names.items():
         if any(key in h for h in history):
             ax.plot(its, [h.get(key, float("nan")) for h in history], marker="o", label=label)
+            curves += 1
     ax.set_xlabel("iteration")
     ax.set_ylabel("% proved")
     ax.set_title("prover iterate: % proved per iteration")
     ax.legend()
-    return [save_figure(fig, run.plots_dir / "iterations.png")]
+    return [save_figure(fig, run.plots_dir / "iterations.png", curves=curves)]
 
 
-def replot_run(run: Any) -> list[Path]:
-    res = run.path / "results.jsonl"
-    out: list[Path] = []
-    if res.is_file():
-        rows = [json.loads(x) for x in res.read_text().splitlines() if x.strip()]
-        out += eval_figures(run, rows, int(run.config.get("d", 32)))
-    hist = run.path / "iterations.jsonl"
-    if hist.is_file():
-        out += iterate_figures(run, [json.loads(x) for x in hist.read_text().splitlines() if x.strip()])
-    return out
+def _eval_runs(runs: list[Run]) -> list[Run]:
+    return [r for r in runs if r.system == "prover" and (r.path / "results.jsonl").is_file()]
 
 
-def compare_budget(runs: list[Any], path: Path, title: str = "% proved vs expansion budget") -> Path:
-    """Several eval runs' % proved vs budget on shared axes (labels: run names)."""
+@paper_figure("prover", "budget", title="% of theorems proved vs expansion budget (GPT-f Fig. / Table 1 protocol)")
+def compare_budget(runs: list[Run], out: Path) -> list[Path]:
+    """Every eval run's % proved vs budget on shared axes, with the paper's test figures as lines."""
+    evals = _eval_runs(runs)
+    if not evals:
+        return []
     fig, ax = new_figure()
-    for run in runs:
-        rows = [json.loads(x) for x in (run.path / "results.jsonl").read_text().splitlines() if x.strip()]
-        ks, pct = proved_vs_budget(rows, int(run.config.get("d", 32)))
-        ax.plot(ks, pct, label=run.name)
+    for run in evals:
+        ks, pct = proved_vs_budget(_jsonl(run.path / "results.jsonl"), int(run.config.get("d", 32)))
+        ax.plot(ks, pct, label=f"{run.name} ({run.config.get('policy')}, {run.config.get('split')})")
+    for name, pct in PAPER_PROVED_PCT.items():
+        ax.axhline(pct, linestyle=":", color="grey")
+        ax.text(1, pct, f"GPT-f {name}: {pct}% (d=128)", va="bottom", fontsize=8)
     ax.set_xlabel("expansion budget d")
     ax.set_ylabel("% proved")
-    ax.set_title(title)
-    ax.legend()
-    return save_figure(fig, path)
+    ax.set_title("prover: % proved vs expansion budget")
+    ax.legend(fontsize=8)
+    return [save_figure(fig, out / "prover_budget.png", curves=len(evals))]
+
+
+@headline("prover")
+def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
+    """% proved on a set.mm test split by each finished eval run, beside GPT-f's 29.22% / 56.22%."""
+    rows: list[HeadlineRow] = []
+    for run in _eval_runs(runs):
+        s = run.read_summary()
+        if "proved_pct" not in s or run.config.get("split") != "test":
+            continue
+        if "set.mm" not in str(s.get("database", "set.mm")):
+            continue
+        c = run.config
+        rows.append(HeadlineRow(
+            claim=f"% of set.mm test theorems proved ({s.get('policy', c.get('policy'))})",
+            paper=f"{PAPER_PROVED_PCT['160M']}% (160M) / {PAPER_PROVED_PCT['best']}% (best), e=32 d=128",
+            ours=f"{s['proved_pct']}% ({s['proved']}/{s['attempted']})",
+            protocol=f"e={c.get('e')} d={c.get('d')} {c.get('time_limit')} s/theorem, {c.get('decode')} decoding",
+            run=f"prover/{run.name}",
+            command=(f"ilya prover eval --policy {c.get('policy')}" + (f" --model {c.get('model')}" if c.get("model")
+                     else "") + f" --e {c.get('e')} --d {c.get('d')} --limit {c.get('limit')}")))
+    return rows

@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ilya.core.errors import IlyaError
+from ilya.prover.config import PRIORITIES, Priority
 from ilya.prover.format import Expr, ProofStep, step_text
 
 
@@ -70,13 +72,10 @@ class SearchConfig:
     """maximum expansions per theorem (paper: 128)"""
     time_limit: float = 60.0
     """seconds per theorem (wall clock, model time included)"""
-    priority: str = "logprob"
+    priority: Priority = "logprob"
     """logprob (cumulative log-probability, §3.4) or value (the learned value, §4.2)"""
     stop_at_first: bool = True
     """stop at the first proof; False keeps searching until d (to look for shorter proofs)"""
-
-
-PRIORITIES = ("logprob", "value")
 
 
 @dataclass
@@ -312,8 +311,6 @@ def search_many(problems: list[tuple[str, Expr]], policy: Policy, kernel: Search
     ``on_result(result)`` is called as each search ends (for progress bars and incremental output).
     """
     if cfg.priority not in PRIORITIES:
-        from ilya.core.errors import IlyaError
-
         raise IlyaError(f"--priority {cfg.priority}: expected one of {', '.join(PRIORITIES)}")
     results: list[SearchResult | None] = [None] * len(problems)
     pending = list(range(len(problems)))[::-1]

@@ -14,44 +14,20 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ilya.core.runs import Run, RunConfig
-
-DEFAULT_DATA = Path("data/prover/set.mm")
-
-
-@dataclass
-class ShortenConfig(RunConfig):
-    """Look for proofs shorter than set.mm's; keep those both verifiers accept; write a patch."""
-
-    model: str | None = None
-    """trained model (prover run name or model folder); omit for the frequency baseline"""
-    data: Path = DEFAULT_DATA
-    """dataset folder"""
-    db: Path | None = None
-    """Metamath database (default: the dataset's)"""
-    split: str = "test"
-    """theorems to try: train, valid or test"""
-    limit: int = 100
-    """theorems tried (fixed hash-chosen subset; 0 = all)"""
-    labels: list[str] | None = None
-    """try these labels instead"""
-    e: int = 16
-    """candidate steps per expansion"""
-    d: int = 64
-    """expansions per theorem (the search continues after the first proof)"""
-    time_limit: float = 30.0
-    """seconds per theorem"""
-    batch: int = 8
-    """searches in lockstep"""
-    json: bool = False
-    """print the figures as one JSON object"""
+from ilya.core.progress import progress
+from ilya.core.runs import Run
+from ilya.metamath import Database, Statement
+from ilya.prover.config import ShortenConfig
+from ilya.prover.dataset import load_database, pick_theorems, split_labels
+from ilya.prover.evaluate import check_with_metamath_exe, prove
+from ilya.prover.policies import make_policy, policy_spec
+from ilya.prover.search import SearchConfig
+from ilya.prover.slicing import discouraged_labels
 
 
-def referenced_labels(st: Any) -> list[str]:
+def referenced_labels(st: Statement) -> list[str]:
     """Labels a proof cites, read from its text (the parenthesised list of a compressed proof)."""
     toks = list(st.proof_text)
     if toks and toks[0] == "(":
@@ -59,7 +35,7 @@ def referenced_labels(st: Any) -> list[str]:
     return [t for t in toks if t != "?"]
 
 
-def axioms_of(db: Any, label: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
+def axioms_of(db: Database, label: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
     """The ``|-`` axioms a statement depends on, transitively (iterative, memoized)."""
     stack = [label]
     while stack:
@@ -86,24 +62,16 @@ def axioms_of(db: Any, label: str, memo: dict[str, frozenset[str]]) -> frozenset
 
 
 def shorten(cfg: ShortenConfig) -> dict[str, Any]:
-    from ilya.prover.cli import _policy_spec, pick_theorems
-    from ilya.prover.evaluate import check_with_metamath_exe, load_database, make_policy, prove, split_labels
-    from ilya.prover.search import SearchConfig
-    from ilya.prover.slicing import discouraged_labels
-
     db = load_database(cfg.db, cfg.data)
     no_modify, no_usage = discouraged_labels(db.path)
     labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
     skipped = [lab for lab in labels if lab in no_modify]
     labels = [lab for lab in labels if lab not in no_modify]
-    spec_cfg = type("C", (), {"policy": "model" if cfg.model else "frequency", "model": cfg.model,
-                              "data": cfg.data, "runs_dir": cfg.runs_dir, "device": cfg.device,
-                              "temperature": 1.0, "threads": 0, "seed": cfg.seed})
-    policy = make_policy(_policy_spec(spec_cfg), db)
+    kind = "model" if cfg.model else "frequency"
+    policy = make_policy(policy_spec(kind, cfg.model, cfg.data, cfg.runs_dir, device=cfg.device, threads=0,
+                                     seed=cfg.seed), db)
     scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, stop_at_first=False)
     with Run.open("prover", cfg) as run:
-        from ilya.core.progress import progress
-
         bar = progress(total=len(labels), desc=f"shorten {cfg.split}")
         rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage, on_row=lambda _: bar.update(1))
         bar.close()
@@ -139,7 +107,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped),
                    "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
-                   "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": spec_cfg.policy}
+                   "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": kind}
         run.summary(**figures)
     if not cfg.json:
         print(f"prover shorten: {len(proved)}/{len(rows)} proved, {len(shorter)} shorter than set.mm, "

@@ -1,93 +1,43 @@
 """Training the proof-step model (paper §3.3) and, with value targets, the value objective (§4.1).
 
-Read top to bottom: sample train theorems, fit the tokenizer (first run only), tokenize, then AdamW with
-linear warm-up and cosine decay on the PROOFSTEP tokens only; every ``eval_interval`` steps the valid
-loss is logged and a checkpoint is written (a rerun with the same ``--run`` resumes from it).  Value
-targets (``GOAL g VALUE PROVABLE|UNPROVABLE``, from the prover's own searches) are mixed into batches.
+Read top to bottom: sample train theorems, fit the tokenizer (first run only), tokenize, then train on
+the PROOFSTEP tokens only with the shared plumbing (`ilya.nn.training.Trainer`: AdamW, linear warm-up
+and cosine decay, gradient clipping, AMP on CUDA); every ``eval_interval`` steps the valid loss is logged
+and a checkpoint is written (model, optimizer and the batch sampler's state: a rerun with the same
+``--run`` resumes exactly).  Value targets (``GOAL g VALUE PROVABLE|UNPROVABLE``, from the prover's own
+searches) are mixed into batches.  ``--slice N`` trains on a dataset of set.mm's first N theorems built
+in the run folder (seconds; the smoke runs use it).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from ilya.core.data import metamath_database
+from ilya.core.device import resolve_device
 from ilya.core.errors import IlyaError
-from ilya.core.progress import progress
-from ilya.core.runs import Run, RunConfig
-from ilya.prover.dataset import examples, sample_records
-from ilya.prover.format import prompt
-from ilya.prover.model import PackedExamples, collate, encode_example, encode_value, save_model
-from ilya.prover.tokenizer import fit_tokenizer, load_tokenizer
-
-DEFAULT_DATA = Path("data/prover/set.mm")
-
-
-@dataclass
-class TrainConfig(RunConfig):
-    """Train the GPT-f proof-step language model (loss on the PROOFSTEP part only)."""
-
-    data: Path = DEFAULT_DATA
-    """dataset folder written by `ilya prover dataset`"""
-    tokenizer: str = "bpe"
-    """bpe (Hugging Face tokenizers, fitted on train) or char"""
-    subst: str = "free"
-    """free (only the variables the goal does not determine: the kernel fills in the rest by unification;
-    the default, measured better at small budgets: docs/prover.md) or full (the paper: a term for every
-    variable of the applied assertion)"""
-    vocab_size: int = 1024
-    """BPE vocabulary size"""
-    n_layer: int = 4
-    """transformer layers (12 for the GPT-3 Small shape that GPT-f's models follow)"""
-    n_head: int = 4
-    """attention heads (12 for the GPT-3 Small shape)"""
-    n_embd: int = 128
-    """model width (768 for the GPT-3 Small shape)"""
-    block_size: int = 256
-    """context length in tokens; longer examples are dropped and counted (GPT-3: 2048)"""
-    dropout: float = 0.0
-    """dropout"""
-    steps: int = 4000
-    """optimizer steps (4,000 x 32 examples: ~20 minutes on 2 cores, 35 on one)"""
-    batch_size: int = 32
-    """examples per step"""
-    lr: float = 2e-3
-    """peak learning rate (AdamW, linear warm-up then cosine decay to 10%)"""
-    warmup: int = 200
-    """warm-up steps"""
-    weight_decay: float = 0.1
-    """AdamW weight decay"""
-    max_examples: int = 200_000
-    """train steps read from the split (theorems in a seeded random order); 0 = all"""
-    steps_per_theorem: int = 8
-    """at most this many distinct steps of each theorem: the examples cover more of set.mm (0 = all)"""
-    value_data: Path | None = None
-    """JSON lines {"goal", "provable"} of value targets (written by `ilya prover iterate`)"""
-    extra_data: Path | None = None
-    """JSON lines {"goal", "step", "hyps"} of proof steps found by search, added to the train examples (iterate)"""
-    value_fraction: float = 0.25
-    """share of each batch given to value examples when value_data is set"""
-    init: Path | None = None
-    """start from this model folder (a run's model/) instead of random weights"""
-    eval_interval: int = 500
-    """steps between valid-loss evaluations and checkpoints"""
-    threads: int = 0
-    """torch CPU threads (0 = all cores: 1.75x faster than 1 on this 2-core machine; use 1 on a busy CPU)"""
+from ilya.core.figures import draw_run
+from ilya.core.runs import Run
+from ilya.metamath import load
+from ilya.nn import Transformer, TransformerConfig
+from ilya.nn.training import Trainer
+from ilya.prover.config import TrainConfig
+from ilya.prover.dataset import build_dataset, examples, load_database, load_stats, sample_records
+from ilya.prover.format import ProofStep, prompt
+from ilya.prover.model import PackedExamples, collate, encode_example, encode_value, load_model, save_model
+from ilya.prover.slicing import slice_database
+from ilya.prover.tokenizer import Tokenizer, fit_tokenizer, load_tokenizer
 
 
 def _free_only(data: Path, recs: list[Any]) -> list[Any]:
     """Drop from each step the variables its assertion's conclusion contains (unification recovers them)."""
-    from ilya.prover.dataset import load_stats
-    from ilya.prover.evaluate import load_database
-    from ilya.prover.format import ProofStep
-
-    db = load_database(None, data) if load_stats(data) else load_database(None)
+    db = load_database(None, data if load_stats(data) else None)
     concl: dict[str, set[str]] = {}
     for rec in recs:
         steps = []
@@ -138,24 +88,28 @@ def _loss(model: Any, batches: list[tuple[torch.Tensor, ...]]) -> float:
     return tot / max(len(batches), 1)
 
 
-def train(cfg: TrainConfig) -> dict[str, Any]:
-    from ilya.core.device import resolve_device
-    from ilya.nn import Transformer, TransformerConfig
-    from ilya.prover.model import load_model
+def slice_data(out: Path, n_theorems: int) -> Path:
+    """A dataset of set.mm's first ``n_theorems`` theorems in ``out`` (built once; same files every time)."""
+    if not (out / "stats.json").is_file():
+        db_path = slice_database(metamath_database("set.mm"), out / "slice.mm", n_theorems=n_theorems)
+        n_test = max(2, n_theorems // 10)
+        build_dataset(load(db_path), out, valid=n_test, test=n_test)
+    return out
 
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    """Fit the model on the dataset's train split; returns the run's summary."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
     with Run.open("prover", cfg) as run:
         # ---------------------------------------------------------------- data and tokenizer
         t0 = time.time()
-        train_recs = sample_records(cfg.data, "train", cfg.max_examples or 10**12, cfg.seed,
-                                   cfg.steps_per_theorem)
-        valid_recs = sample_records(cfg.data, "valid", 20_000, cfg.seed)
-        if cfg.subst not in ("full", "free"):
-            raise IlyaError(f"--subst {cfg.subst}: expected full or free")
+        data = slice_data(run.path / "data", cfg.slice) if cfg.slice else cfg.data
+        train_recs = sample_records(data, "train", cfg.max_examples or 10**12, cfg.seed, cfg.steps_per_theorem)
+        valid_recs = sample_records(data, "valid", 20_000, cfg.seed)
         if cfg.subst == "free":
-            train_recs, valid_recs = _free_only(cfg.data, train_recs), _free_only(cfg.data, valid_recs)
+            train_recs, valid_recs = _free_only(data, train_recs), _free_only(data, valid_recs)
         train_pairs, valid_pairs = list(examples(train_recs)), list(examples(valid_recs))
         if cfg.extra_data is not None and Path(cfg.extra_data).is_file():
             for i, line in enumerate(Path(cfg.extra_data).read_text().splitlines(), 1):
@@ -167,6 +121,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                     raise IlyaError(f"not a proof step ({e})", file=cfg.extra_data, line=i) from None
         tok_path = run.path / "tokenizer.json"
         block_size = cfg.block_size
+        init_model: Transformer | None = None
+        tok: Tokenizer
         if cfg.init is not None:
             init_model, tok, _ = load_model(cfg.init)
             block_size = init_model.cfg.block_size
@@ -186,70 +142,60 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
               f"{mean_tokens:.1f} tokens/example ({time.time() - t0:.0f} s)", flush=True)
 
         # ---------------------------------------------------------------- model and optimizer
-        if cfg.init is not None:
+        if init_model is not None:
             model = init_model.to(device)
-            model.train()
         else:
             tcfg = TransformerConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size,
                                      n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                                      dropout=cfg.dropout)
             model = Transformer(tcfg).to(device)
-        decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-        no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
-        step = 0
-        ckpt = run.load_checkpoint()
-        if ckpt is not None:
-            model.load_state_dict(ckpt["model"])
-            opt.load_state_dict(ckpt["optim"])
-            step = int(ckpt["step"])
-            print(f"prover train: resumed at step {step}", flush=True)
-
-        def lr_at(s: int) -> float:
-            if s < cfg.warmup:
-                return cfg.lr * (s + 1) / cfg.warmup
-            frac = (s - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
-            return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
-
-        rng = np.random.default_rng(cfg.seed + step)
+        model.train()
+        trainer = Trainer(model, cfg.optim, total_steps=cfg.steps, device=device)
+        start = trainer.resume(run)
+        rng = np.random.default_rng(cfg.seed)
+        if start:
+            rng.bit_generator.state = trainer.extra["rng"]
+            print(f"prover train: resumed at step {start}", flush=True)
         vrng = np.random.default_rng(cfg.seed + 10**6)
         valid_batches = [tuple(t.to(device) for t in collate(valid_ex.batch(vrng, cfg.batch_size), tok.pad_id))
                          for _ in range(8)]
         n_value = int(round(cfg.batch_size * cfg.value_fraction)) if value_ex else 0
         t_start, tokens = time.time(), 0
-        model.train()
-        bar = progress(total=cfg.steps, initial=step, desc="train")
         loss_acc, n_acc = 0.0, 0
-        while step < cfg.steps:
+        stats: dict[str, float] = {}
+        for step in trainer.steps(run, start, cfg.steps, desc="train"):
             seqs = train_ex.batch(rng, cfg.batch_size - n_value)
             if n_value:
                 seqs += [value_ex[int(i)] for i in rng.integers(0, len(value_ex), n_value)]
             idx, tgt, mask = (t.to(device) for t in collate(seqs, tok.pad_id))
-            for g in opt.param_groups:
-                g["lr"] = lr_at(step)
-            _, loss = model(idx, tgt, mask)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            step += 1
+            with trainer.autocast():
+                _, loss = trainer.forward(idx, tgt, mask)
+            stats = trainer.step(loss)
             tokens += int(idx.numel())
             loss_acc, n_acc = loss_acc + loss.item(), n_acc + 1
-            bar.update(1)
-            if step % 25 == 0 or step == cfg.steps:
-                run.log(step, **{"train/loss": loss_acc / n_acc, "lr": lr_at(step),
-                                 "tokens_per_s": tokens / max(time.time() - t_start, 1e-9)})
+            last = step + 1 == cfg.steps
+            if trainer.due(step, cfg.log_every) or last:
+                run.log(step + 1, **{"train/loss": loss_acc / n_acc, "lr": stats["lr"],
+                                     "grad_norm": stats["grad_norm"]})
                 loss_acc, n_acc = 0.0, 0
-            if step % cfg.eval_interval == 0 or step == cfg.steps:
-                vl = _loss(model, valid_batches)
-                run.log(step, **{"valid/loss": vl})
-                run.save_checkpoint(step, {"model": model.state_dict(), "optim": opt.state_dict()})
-        bar.close()
-        save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(cfg.data),
+            if trainer.due(step, cfg.eval_interval) or last:
+                run.log(step + 1, **{"valid/loss": _loss(model, valid_batches)})
+                trainer.save(run, step + 1, rng=rng.bit_generator.state)
+        save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(Path(data).resolve()),
                                                      "subst": cfg.subst})
         vl = _loss(model, valid_batches)
-        return run.summary(**{"valid/loss": vl, "params": model.num_params(), "steps": step,
-                              "train_examples": len(train_ex), "dropped_long": dropped,
-                              "tokens_per_example": round(mean_tokens, 1), "tokenizer": tok.kind,
-                              "vocab_size": tok.vocab_size, "train_seconds": round(run.wall(), 1)})
+        summary = run.summary(**{"valid/loss": vl, "params": model.num_params(), "steps": cfg.steps,
+                                 "train_examples": len(train_ex), "dropped_long": dropped,
+                                 "tokens_per_example": round(mean_tokens, 1), "tokenizer": tok.kind,
+                                 "vocab_size": tok.vocab_size, "train_seconds": round(run.wall(), 1),
+                                 "tokens_per_s": round(tokens / max(time.time() - t_start, 1e-9), 1)})
+        draw_run(run)
+        return summary
+
+
+def train_command(cfg: TrainConfig) -> dict[str, Any]:
+    """`ilya prover train`: `train`, then one line (or, with --json, the summary)."""
+    out = train(cfg)
+    print(f"prover train: valid loss {out['valid/loss']:.3f} after {out['steps']} steps "
+          f"({out['params']:,} parameters, {out['train_seconds']:.0f} s)")
+    return out
