@@ -209,8 +209,16 @@ def _parse(config_cls: type, args: list[str], prog: str) -> Any:
             raise
         lines = [_BOX.sub(" ", ln).strip() for ln in err.getvalue().splitlines()]
         lines = [ln for ln in lines if ln and not ln.lower().startswith(("for full helptext", "usage:"))]
-        # the first line is the box title (e.g. "Value error"); the second says what went wrong
-        msg = lines[1] if len(lines) > 1 else (lines[0] if lines else "bad arguments")
+        # the first line is the box title (e.g. "Value error"); then what went wrong, maybe wrapped over
+        # several lines, up to a rule (without a terminal the box is drawn with '-' rules)
+        body: list[str] = []
+        for ln in lines[1:]:
+            if set(ln) <= {"-"}:
+                if body:
+                    break
+                continue
+            body.append(ln)
+        msg = " ".join(body) if body else (lines[0] if lines else "bad arguments")
         raise IlyaError(f"{prog}: {msg} (see {prog} --help)") from None
 
 
