@@ -47,7 +47,7 @@ def ours_vec(env_name: str, B: int, seconds: float, **cfg) -> float:
 def ours_gym(seconds: float) -> float:
     import gymnasium as gym
 
-    import ilya.metarl.envs  # noqa: F401  (registers the ids)
+    import ilya  # noqa: F401  (registers the ids of ilya.envs)
 
     env = gym.make("ilya/KrazyWorld-v0")
     env.reset(seed=0)

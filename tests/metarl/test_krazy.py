@@ -142,17 +142,27 @@ def test_tasks_are_deterministic_and_permutations_are_bijections():
 
 
 def test_action_permutation_changes_the_dynamics():
-    cfg = KrazyConfig(size=10, energy=0)
-    seeds = [s for s in range(30) if make_task(s, cfg).action_perm[0] != 0][:1]
-    env = KrazyWorldVec(seeds, cfg)
-    env.reset()
-    start = env.pos.copy()
-    env.step(np.array([0]))
-    moved = env.pos[0] - start[0]
     from ilya.metarl.envs.krazy import DIRS
 
-    expected = DIRS[env.action_perm[0, 0]]
-    assert moved.tolist() in (expected.tolist(), [0, 0])  # moved the permuted way (or was blocked)
+    # a drawn task with a non-identity action map moves each action the permuted way on an open board
+    cfg = KrazyConfig(size=5, energy=0, horizon=50)
+    perm = next(t.action_perm for s in range(30) if (t := make_task(s, KrazyConfig(size=10))).action_perm[0] != 0)
+    assert sorted(perm.tolist()) == [0, 1, 2, 3]
+    board = np.full((5, 5), NORMAL, np.int8)
+    task = KrazyTask(0, board, np.array([2, 2]), np.full((2, 2), -1), perm.copy(), BASE_PALETTE.copy(),
+                     np.arange(N_TILES))
+    identity = KrazyTask(0, board, np.array([2, 2]), np.full((2, 2), -1), np.arange(4), BASE_PALETTE.copy(),
+                         np.arange(N_TILES))
+    for a in range(4):
+        env, ref = KrazyWorldVec([task], cfg), KrazyWorldVec([identity], cfg)
+        env.reset()
+        ref.reset()
+        env.step(np.array([a]))
+        ref.step(np.array([a]))
+        assert (env.pos[0] - [2, 2]).tolist() == DIRS[perm[a]].tolist()      # moved the permuted way
+        assert (ref.pos[0] - [2, 2]).tolist() == DIRS[a].tolist()            # identity: up right down left
+    # at least one action goes another way than without the permutation
+    assert any(DIRS[perm[a]].tolist() != DIRS[a].tolist() for a in range(4))
 
 
 def test_vectorised_equals_one_at_a_time():

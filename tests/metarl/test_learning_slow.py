@@ -28,8 +28,18 @@ def test_erl2_learns_to_explore_then_exploit(tmp_path: Path):
 
 
 def test_demo_runs(tmp_path: Path, capsys):
-    from ilya.metarl.cli import demo
+    from ilya.core.plotting import png_text
+    from ilya.core.runs import Run
+    from ilya.metarl.demo import demo
 
     demo(tmp_path)
     out = capsys.readouterr().out
-    assert "E-RL²" in out and (tmp_path / "metarl" / "demo-compare-krazy" / "plots" / "compare_return.png").is_file()
+    compare = Run.load("metarl/demo-compare-krazy", tmp_path)
+    s = compare.read_summary()
+    assert list(s["algos"]) == ["maml", "emaml", "rl2", "erl2"]
+    assert png_text(compare.plots_dir / "compare_return.png")["ilya:curves"] == "4"
+    for algo, row in s["algos"].items():
+        child = Run.load(f"metarl/demo-compare-krazy-{algo}-s0", tmp_path).read_summary()
+        assert child["env_steps"] >= 25_000 and row["per_seed"] == [round(child["test_return"], 4)]
+        assert f"{row['test_return']['mean']:+.3f}" in out            # the printed table holds the figures
+    assert f"random    {s['random_return']:+.3f}" in out

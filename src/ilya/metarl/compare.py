@@ -2,7 +2,8 @@
 
 Each (algorithm, seed) is an ordinary training run, ``<name>-<algo>-s<seed>``, so an interrupted
 comparison resumes where it stopped and finished runs are not trained again.  The comparison itself is
-a run too (``runs/metarl/<name>``): its summary holds the table, its plots the figure.
+a run too (``runs/metarl/<name>``): its summary holds the table, its plots the figure (drawn by the
+``compare_return`` run figure of `ilya.metarl.plots` through `ilya.core.figures.draw_run`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from ilya.core.errors import IlyaError
+from ilya.core.figures import draw_run
 from ilya.core.runs import Run
-from ilya.metarl.config import ALGOS, CompareConfig, TrainConfig
-from ilya.metarl.plots import LABELS, compare_figure
+from ilya.core.stats import summarize
+from ilya.metarl.config import ALGOS, LABELS, CompareConfig, TrainConfig
+from ilya.metarl.train import check_config, train
 
 
 def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
@@ -34,16 +37,19 @@ def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
 def _train_one(tcfg: TrainConfig) -> dict[str, Any]:
     import torch
 
-    from ilya.metarl.train import train
-
     torch.set_num_threads(1)
     return train(tcfg)
 
 
-def _stats(xs: list[float]) -> dict[str, float]:
-    a = np.asarray(xs, float)
-    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
-            "se": float(a.std(ddof=1) / np.sqrt(len(a))) if len(a) > 1 else 0.0}
+def seed_stats(xs: list[float]) -> dict[str, float]:
+    """Mean, standard deviation and standard error over seeds (`ilya.core.stats.summarize`)."""
+    s = summarize(xs)
+    return {"mean": s.mean, "std": s.se * float(np.sqrt(s.n)), "se": s.se}
+
+
+def is_compare_run(run: Run) -> bool:
+    """A comparison run (its config is a `CompareConfig`: it names the algorithms it compares)."""
+    return "algos" in run.config
 
 
 def compare(cfg: CompareConfig) -> dict[str, Any]:
@@ -52,8 +58,6 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
         raise IlyaError(f"--algos {' '.join(bad) or '(none)'}: expected some of {', '.join(ALGOS)}")
     if not cfg.seeds:
         raise IlyaError("--seeds: give at least one seed")
-    from ilya.metarl.train import check_config
-
     children = child_configs(cfg)
     for c in children[:1]:
         check_config(c)
@@ -70,7 +74,7 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
         table: dict[str, Any] = {}
         for algo in cfg.algos:
             rows = [s for s in summaries if s["algo"] == algo]
-            table[algo] = {"test_return": _stats([s["test_return"] for s in rows]),
+            table[algo] = {"test_return": seed_stats([s["test_return"] for s in rows]),
                            "seeds": [s["seed"] for s in rows],
                            "per_seed": [round(s["test_return"], 4) for s in rows],
                            "env_steps": int(np.mean([s["env_steps"] for s in rows]))}
@@ -79,25 +83,9 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
                   "test_worlds": cfg.test_worlds, "algos": table,
                   "runs": [str(Path(s["run"]).name) for s in summaries]}
         run.summary(**result)
-        fig = draw_compare(run)
-        result["figure"] = str(fig)
+        figs = [p for p in draw_run(run) if p.name == "compare_return.png"]
+        result["figure"] = str(figs[0]) if figs else ""
     return result
-
-
-def draw_compare(run: Run) -> Path:
-    """The comparison figure from the training runs a compare run names."""
-    summary = run.read_summary()
-    algos = run.config.get("algos", list(ALGOS))
-    curves: dict[str, list] = {a: [] for a in algos}
-    for child in summary.get("runs", []):
-        r = Run.load(run.path.parent / child)
-        algo = r.config.get("algo")
-        if algo in curves:
-            curves[algo].append(r.series("test/return"))
-    env = run.config.get("env", "")
-    steps = run.config.get("env_steps")
-    title = f"{env}: test return vs env steps ({len(run.config.get('seeds', []))} seeds, {steps} steps per run)"
-    return compare_figure(curves, summary.get("random_return"), run.plots_dir / "compare_return.png", title)
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -110,13 +98,10 @@ def format_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def as_train_config(config: dict[str, Any]) -> TrainConfig:
-    """Rebuild a run's TrainConfig from its config.json."""
-    from ilya.metarl.envs import KrazyConfig, MazeConfig
-
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    kw = {k: v for k, v in config.items() if k in names}
-    kw["krazy"] = KrazyConfig(**kw.get("krazy", {}))
-    kw["maze"] = MazeConfig(**kw.get("maze", {}))
-    kw["runs_dir"] = Path(kw.get("runs_dir", "runs"))
-    return TrainConfig(**kw)
+def compare_command(cfg: CompareConfig) -> dict[str, Any]:
+    """``ilya metarl compare``: the table on stdout (or one JSON object with --json)."""
+    result = compare(cfg)
+    if not cfg.json:
+        print(format_table(result))
+        print(f"figure: {result['figure']}")
+    return result

@@ -1,4 +1,5 @@
-"""The flags of `ilya metarl` commands (kept free of torch so that `--help` is quick)."""
+"""The flags of `ilya metarl` commands and the task distributions' settings: dataclasses and Literal types
+only (no torch, no numpy, no gymnasium), so `ilya metarl --help` is quick."""
 
 from __future__ import annotations
 
@@ -8,10 +9,86 @@ from typing import Annotated, Literal
 
 import tyro
 
-from ilya.core.runs import RunConfig
-from ilya.metarl.envs import KrazyConfig, MazeConfig
+from ilya.core.config import RunConfig
 
 Algo = Literal["maml", "emaml", "rl2", "erl2"]
+EnvName = Literal["krazy", "maze"]
+ALGOS: tuple[Algo, ...] = ("maml", "emaml", "rl2", "erl2")
+LABELS: dict[str, str] = {"maml": "MAML", "emaml": "E-MAML", "rl2": "RL²", "erl2": "E-RL²"}
+TILE_NAMES = ("normal", "goal", "ice", "death", "wall", "lock", "key", "tele", "energy")
+N_TILES = len(TILE_NAMES)
+
+
+@dataclass(frozen=True)
+class KrazyConfig:
+    """What a Krazy World task distribution looks like (a field per flag of `ilya metarl train`)."""
+
+    size: int = 10
+    """board side (size x size tiles)"""
+    obs: Literal["local", "full"] = "local"
+    """local: the 3x3 window around the agent plus its row/column; full: the whole board"""
+    pixels: bool = False
+    """observe RGB images (palette colours) instead of one-hot vectors"""
+    horizon: int = 40
+    """steps per episode"""
+    randomize_palette: bool = True
+    """each task permutes the tile colours"""
+    randomize_actions: bool = True
+    """each task permutes the action mapping"""
+    shuffle_features: bool = True
+    """each task permutes the one-hot feature channels"""
+    goals: float = 0.03
+    """fraction of tiles that are goals (at least one)"""
+    ice: float = 0.08
+    """fraction of ice tiles"""
+    death: float = 0.03
+    """fraction of death tiles"""
+    walls: float = 0.10
+    """fraction of wall tiles"""
+    locks: float = 0.03
+    """fraction of lock tiles (one key per board when there are locks)"""
+    teleporters: bool = True
+    """place one teleporter pair"""
+    energy_tiles: float = 0.02
+    """fraction of energy tiles"""
+    energy: int = 25
+    """energy at the start and after a refill; 0 turns the energy rule off"""
+    death_reward: float = -1.0
+    """reward for stepping on a death tile"""
+    cell_px: int = 4
+    """pixels per tile in RGB observations"""
+
+    @property
+    def obs_dim(self) -> int:
+        n = self.size
+        if self.obs == "full":
+            return n * n * (N_TILES + 1) + 2
+        return 9 * N_TILES + 2 * n + 2
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        side = (self.size if self.obs == "full" else 3) * self.cell_px
+        return (side, side, 3)
+
+
+
+@dataclass(frozen=True)
+class MazeConfig:
+    """What a maze task distribution looks like (a field per flag of `ilya metarl train --env maze`)."""
+
+    size: int = 20
+    """maze side in cells (the grid of walls and floor is 2*size+1 tiles wide)"""
+    horizon: int = 250
+    """steps per episode"""
+    bump_penalty: float = 0.01
+    """reward subtracted for walking into a wall"""
+    goal_reward: float = 1.0
+    """reward for reaching the goal (ends the episode)"""
+
+    @property
+    def obs_dim(self) -> int:
+        return 9 + 2 * self.size
+
 
 
 @dataclass
@@ -20,7 +97,7 @@ class TrainConfig(RunConfig):
 
     algo: Algo = "emaml"
     """maml | emaml (MAML plus the pre-update sampling term) | rl2 | erl2 (exploratory returns left out)"""
-    env: Literal["krazy", "maze"] = "krazy"
+    env: EnvName = "krazy"
     """task distribution"""
     env_steps: int = 300_000
     """training budget in environment steps (the paper trained far longer; see docs/metarl.md)"""
@@ -89,17 +166,13 @@ class TrainConfig(RunConfig):
     """print the final figures as one JSON object"""
 
 
-
-ALGOS = ("maml", "emaml", "rl2", "erl2")
-
-
 @dataclass
 class CompareConfig:
     """Train MAML, E-MAML, RL² and E-RL² over several seeds; draw test return vs env steps (the paper's figure)."""
 
-    env: Literal["krazy", "maze"] = "krazy"
+    env: EnvName = "krazy"
     """task distribution"""
-    algos: list[str] = field(default_factory=lambda: list(ALGOS))
+    algos: list[Algo] = field(default_factory=lambda: list(ALGOS))
     """algorithms to compare"""
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """training seeds per algorithm"""
@@ -151,7 +224,7 @@ class EvalConfig:
 class WorldConfig:
     """Draw worlds of a task distribution (palette, board) and print their boards as text."""
 
-    env: Literal["krazy", "maze"] = "krazy"
+    env: EnvName = "krazy"
     """task distribution"""
     task_seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
     """which worlds"""

@@ -19,19 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from ilya.metarl.envs import ENVS, KrazyConfig, MazeConfig
+from ilya.metarl.config import EnvName
+from ilya.metarl.envs import KrazyConfig, KrazyWorldVec, MazeConfig, MazeVec, make_vec
 from ilya.metarl.policy import log_softmax_np, mlp_logits_np, sample_from_logits
+
+Seeds = Sequence[int] | np.ndarray
+"""task seeds or task indices: a list or a 1-D integer array"""
 
 
 @dataclass(frozen=True)
 class EnvSpec:
     """Which task distribution, picklable (it travels to Ray workers)."""
 
-    name: str
+    name: EnvName
     cfg: KrazyConfig | MazeConfig
 
-    def make(self, task_seeds: Sequence[int]) -> Any:
-        return ENVS[self.name][1](list(task_seeds), self.cfg)
+    def make(self, task_seeds: Seeds) -> KrazyWorldVec | MazeVec:
+        return make_vec(self.name, [int(s) for s in task_seeds], self.cfg)
 
     @property
     def obs_dim(self) -> int:
@@ -40,7 +44,7 @@ class EnvSpec:
 
     @property
     def n_actions(self) -> int:
-        return int(ENVS[self.name][1].n_actions)
+        return int(KrazyWorldVec.n_actions if self.name == "krazy" else MazeVec.n_actions)
 
     @property
     def horizon(self) -> int:
@@ -67,12 +71,12 @@ def _flat(obs: np.ndarray) -> np.ndarray:
     return obs.astype(np.float32, copy=False)
 
 
-def task_uniforms(seed: int, task_index: Sequence[int], shape: tuple[int, ...]) -> np.ndarray:
+def task_uniforms(seed: int, task_index: Seeds, shape: tuple[int, ...]) -> np.ndarray:
     """(N, *shape) uniforms, task i's drawn from (seed, task_index[i]) only."""
     return np.stack([np.random.default_rng([int(seed), int(i), 0x5EED]).random(shape) for i in task_index])
 
 
-def rollout_mlp(spec: EnvSpec, task_seeds: Sequence[int], task_index: Sequence[int],
+def rollout_mlp(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
                 params: dict[str, np.ndarray], episodes: int, seed: int,
                 positions: bool = False) -> dict[str, np.ndarray]:
     """K = ``episodes`` episodes in each of N tasks with an MLP policy (shared or per-task weights).
@@ -124,7 +128,7 @@ def rnn_inputs(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, horizo
     return np.concatenate([obs, prev_a, prev_r, first], -1)
 
 
-def rollout_rnn(spec: EnvSpec, task_seeds: Sequence[int], task_index: Sequence[int],
+def rollout_rnn(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
                 net_kwargs: dict[str, Any], state: dict[str, np.ndarray], episodes: int,
                 seed: int, positions: bool = False) -> dict[str, np.ndarray]:
     """One RL² trial per task: ``episodes`` episodes in the same world, memory kept across them.
@@ -171,7 +175,7 @@ def rollout_rnn(spec: EnvSpec, task_seeds: Sequence[int], task_index: Sequence[i
     return out
 
 
-def rollout_random(spec: EnvSpec, task_seeds: Sequence[int], episodes: int, seed: int) -> np.ndarray:
+def rollout_random(spec: EnvSpec, task_seeds: Seeds, episodes: int, seed: int) -> np.ndarray:
     """Per-task mean episode return of the uniform random policy: the floor every method must beat."""
     N, K = len(task_seeds), episodes
     env = spec.make([s for s in task_seeds for _ in range(K)])
@@ -208,7 +212,7 @@ class Sampler:
     def _chunks(self, n: int) -> list[np.ndarray]:
         return [c for c in np.array_split(np.arange(n), self.workers) if len(c)]
 
-    def mlp(self, params: dict[str, np.ndarray], task_seeds: Sequence[int], episodes: int,
+    def mlp(self, params: dict[str, np.ndarray], task_seeds: Seeds, episodes: int,
             seed: int) -> dict[str, np.ndarray]:
         """``rollout_mlp`` over all tasks; per-task weights (leading axis N) are split with the tasks."""
         seeds = np.asarray(task_seeds)
@@ -221,7 +225,7 @@ class Sampler:
             refs.append(self._mlp.remote(self.spec, seeds[idx], idx, p, episodes, seed))
         return _concat(self._ray.get(refs))
 
-    def rnn(self, net_kwargs: dict[str, Any], state: dict[str, np.ndarray], task_seeds: Sequence[int],
+    def rnn(self, net_kwargs: dict[str, Any], state: dict[str, np.ndarray], task_seeds: Seeds,
             episodes: int, seed: int) -> dict[str, np.ndarray]:
         seeds = np.asarray(task_seeds)
         if self._ray is None:

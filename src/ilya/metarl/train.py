@@ -9,7 +9,6 @@ for RL².  Metrics are logged against environment steps (every step any sampler 
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any
 
@@ -17,9 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ilya.core.device import resolve_device
 from ilya.core.errors import IlyaError
+from ilya.core.figures import draw_run
 from ilya.core.progress import progress
 from ilya.core.runs import Run
+from ilya.core.stats import mean_se
 from ilya.metarl.config import TrainConfig
 from ilya.metarl.maml import action_logp, adapt, advantages, emaml_surrogate, pg_inner_loss, replicate
 from ilya.metarl.policy import init_mlp, to_numpy
@@ -66,7 +68,7 @@ class MamlLearner:
         inner = pg_inner_loss(logp_pre, adv_pre, pre["mask"])
         return adapt(rep, inner, self.cfg.inner_lr, create_graph=create_graph), logp_pre
 
-    def iteration(self, it: int, rng: np.random.Generator, train_seeds: np.ndarray) -> tuple[dict, int]:
+    def iteration(self, it: int, rng: np.random.Generator, train_seeds: np.ndarray) -> tuple[dict[str, float], int]:
         cfg = self.cfg
         tasks = rng.choice(train_seeds, size=cfg.meta_batch, replace=cfg.meta_batch > len(train_seeds))
         seed = cfg.seed * 1_000_003 + 2 * it
@@ -135,7 +137,7 @@ class Rl2Learner:
     def __init__(self, cfg: TrainConfig, spec: EnvSpec, sampler: Sampler) -> None:
         self.cfg, self.spec, self.sampler = cfg, spec, sampler
         torch.manual_seed(cfg.seed)
-        self.net_kwargs = {"obs_dim": spec.obs_dim + spec.n_actions + 2, "n_actions": spec.n_actions,
+        self.net_kwargs: dict[str, Any] = {"obs_dim": spec.obs_dim + spec.n_actions + 2, "n_actions": spec.n_actions,
                            "hidden": cfg.hidden, "embed": cfg.hidden}
         self.net = RecurrentActorCritic(**self.net_kwargs)
         self.opt = torch.optim.Adam(self.net.parameters(), lr=cfg.lr)
@@ -145,7 +147,7 @@ class Rl2Learner:
         state = {k: v.detach().numpy() for k, v in self.net.state_dict().items()}
         return self.sampler.rnn(self.net_kwargs, state, tasks, self.cfg.n_episodes, seed)
 
-    def iteration(self, it: int, rng: np.random.Generator, train_seeds: np.ndarray) -> tuple[dict, int]:
+    def iteration(self, it: int, rng: np.random.Generator, train_seeds: np.ndarray) -> tuple[dict[str, float], int]:
         cfg, T, A = self.cfg, self.spec.horizon, self.spec.n_actions
         tasks = rng.choice(train_seeds, size=cfg.trials, replace=cfg.trials > len(train_seeds))
         b = self._trials(tasks, cfg.seed * 1_000_003 + 2 * it)
@@ -193,10 +195,12 @@ class Rl2Learner:
         self.opt.load_state_dict(state["optim"])
 
 
-LEARNERS: dict[str, type] = {"maml": MamlLearner, "emaml": MamlLearner, "rl2": Rl2Learner, "erl2": Rl2Learner}
+Learner = MamlLearner | Rl2Learner
+LEARNERS: dict[str, type[MamlLearner] | type[Rl2Learner]] = {
+    "maml": MamlLearner, "emaml": MamlLearner, "rl2": Rl2Learner, "erl2": Rl2Learner}
 
 
-def make_learner(cfg: TrainConfig, sampler: Sampler | None = None) -> MamlLearner | Rl2Learner:
+def make_learner(cfg: TrainConfig, sampler: Sampler | None = None) -> Learner:
     spec = env_spec(cfg)
     return LEARNERS[cfg.algo](cfg, spec, sampler or Sampler(spec))
 
@@ -204,11 +208,6 @@ def make_learner(cfg: TrainConfig, sampler: Sampler | None = None) -> MamlLearne
 def random_floor(cfg: TrainConfig, seeds: np.ndarray) -> np.ndarray:
     """Per-world mean episode return of the uniform random policy."""
     return rollout_random(env_spec(cfg), seeds, max(cfg.eval_episodes, 4), seed=12345)
-
-
-def mean_se(x: np.ndarray) -> tuple[float, float]:
-    x = np.asarray(x, float)
-    return float(x.mean()), float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else 0.0
 
 
 def check_config(cfg: TrainConfig) -> None:
@@ -220,8 +219,6 @@ def check_config(cfg: TrainConfig) -> None:
         raise IlyaError(f"--n-explore {cfg.n_explore}: expected 0 <= n_explore < n_episodes ({cfg.n_episodes})")
     if cfg.env_steps <= 0:
         raise IlyaError("--env-steps must be positive")
-    from ilya.core.device import resolve_device
-
     resolve_device(cfg.device)  # a bad or unavailable device is a user error; the small policies train on CPU
     try:
         env_spec(cfg).make([0])
@@ -250,8 +247,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         if steps == 0:
             test = learner.evaluate(test_seeds, seed=777)
             run.log(0, **{"test/return": float(test["score"].mean()), "test/random": floor_mean})
-        rng = np.random.default_rng([cfg.seed, it])
         while steps < cfg.env_steps:
+            # each iteration's tasks come from (seed, iteration): a resumed run draws what an unbroken one would
+            rng = np.random.default_rng([cfg.seed, it])
             metrics, n = learner.iteration(it, rng, train_seeds)
             steps += n
             it += 1
@@ -273,8 +271,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         if "episodes" in test:
             summary["test_episode_returns"] = [float(x) for x in test["episodes"]]
         run.summary(**summary)
-        from ilya.metarl.plots import draw_run_figures
-
-        draw_run_figures(run, learner)
+        draw_run(run)
         summary["run"] = str(run.path)
     return summary
+
+
+def train_command(cfg: TrainConfig) -> dict[str, Any]:
+    """``ilya metarl train``: train, then one line on stderr (the figures as one JSON object with --json)."""
+    result = train(cfg)
+    print(f"test return {result['test_return']:+.3f} ± {result['test_return_se']:.3f} on {result['test_worlds']} "
+          f"held-out worlds (random policy {result['random_return']:+.3f}); figures in {result['run']}/plots",
+          file=sys.stderr)
+    return result

@@ -1,15 +1,14 @@
 """Meta-RL task distributions: Krazy World and random mazes, vectorised and as Gymnasium envs.
 
-Importing this package registers ``ilya/KrazyWorld-v0`` and ``ilya/Maze-v0`` with Gymnasium.
+The Gymnasium ids ``ilya/KrazyWorld-v0`` and ``ilya/Maze-v0`` are registered by the library's one table,
+`ilya.envs` (on ``import ilya`` and through Gymnasium's entry point), not here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-import gymnasium as gym
-
+from ilya.metarl.config import EnvName
 from ilya.metarl.envs.krazy import KrazyConfig, KrazyTask, KrazyWorldEnv, KrazyWorldVec, make_task
 from ilya.metarl.envs.maze import MazeConfig, MazeEnv, MazeTask, MazeVec, carve_maze, make_maze_task
 
@@ -20,16 +19,14 @@ ENVS: dict[str, tuple[type, type]] = {
 }
 GYM_IDS = {"krazy": "ilya/KrazyWorld-v0", "maze": "ilya/Maze-v0"}
 
-for _id, _entry in (("ilya/KrazyWorld-v0", "ilya.metarl.envs.krazy:KrazyWorldEnv"),
-                    ("ilya/Maze-v0", "ilya.metarl.envs.maze:MazeEnv")):
-    if _id not in gym.registry:
-        gym.register(id=_id, entry_point=_entry)
 
 
-def make_vec(env: str, task_seeds: Sequence[int], cfg: Any = None) -> KrazyWorldVec | MazeVec:
+def make_vec(env: EnvName, task_seeds: Sequence[int],
+             cfg: KrazyConfig | MazeConfig | None = None) -> KrazyWorldVec | MazeVec:
     """A vectorised env with one slot per task seed (seeds may repeat: several rollouts per task)."""
-    cfg_cls, vec_cls = ENVS[env]
-    return vec_cls(list(task_seeds), cfg if cfg is not None else cfg_cls())
+    if env == "krazy":
+        return KrazyWorldVec(list(task_seeds), cfg if isinstance(cfg, KrazyConfig) else KrazyConfig())
+    return MazeVec(list(task_seeds), cfg if isinstance(cfg, MazeConfig) else MazeConfig())
 
 
 __all__ = ["ENVS", "GYM_IDS", "KrazyConfig", "KrazyTask", "KrazyWorldEnv", "KrazyWorldVec", "MazeConfig",

@@ -32,16 +32,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
+from ilya.metarl.config import N_TILES, KrazyConfig
 from ilya.metarl.envs.single import SingleTaskEnv
 
 NORMAL, GOAL, ICE, DEATH, WALL, LOCK, KEY, TELE, ENERGY = range(9)
-TILE_NAMES = ("normal", "goal", "ice", "death", "wall", "lock", "key", "tele", "energy")
-N_TILES = len(TILE_NAMES)
 # action index -> (d_row, d_col) before the task's permutation: up, right, down, left
 DIRS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int64)
 N_ACTIONS = 4
@@ -58,58 +57,6 @@ BASE_PALETTE = np.array([
     [250, 130, 20],   # energy: orange
 ], dtype=np.uint8)
 AGENT_COLOUR = np.array([20, 20, 240], dtype=np.uint8)
-
-
-@dataclass(frozen=True)
-class KrazyConfig:
-    """What a Krazy World task distribution looks like (a field per flag of `ilya metarl train`)."""
-
-    size: int = 10
-    """board side (size x size tiles)"""
-    obs: Literal["local", "full"] = "local"
-    """local: the 3x3 window around the agent plus its row/column; full: the whole board"""
-    pixels: bool = False
-    """observe RGB images (palette colours) instead of one-hot vectors"""
-    horizon: int = 40
-    """steps per episode"""
-    randomize_palette: bool = True
-    """each task permutes the tile colours"""
-    randomize_actions: bool = True
-    """each task permutes the action mapping"""
-    shuffle_features: bool = True
-    """each task permutes the one-hot feature channels"""
-    goals: float = 0.03
-    """fraction of tiles that are goals (at least one)"""
-    ice: float = 0.08
-    """fraction of ice tiles"""
-    death: float = 0.03
-    """fraction of death tiles"""
-    walls: float = 0.10
-    """fraction of wall tiles"""
-    locks: float = 0.03
-    """fraction of lock tiles (one key per board when there are locks)"""
-    teleporters: bool = True
-    """place one teleporter pair"""
-    energy_tiles: float = 0.02
-    """fraction of energy tiles"""
-    energy: int = 25
-    """energy at the start and after a refill; 0 turns the energy rule off"""
-    death_reward: float = -1.0
-    """reward for stepping on a death tile"""
-    cell_px: int = 4
-    """pixels per tile in RGB observations"""
-
-    @property
-    def obs_dim(self) -> int:
-        n = self.size
-        if self.obs == "full":
-            return n * n * (N_TILES + 1) + 2
-        return 9 * N_TILES + 2 * n + 2
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        side = (self.size if self.obs == "full" else 3) * self.cell_px
-        return (side, side, 3)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from ilya.metarl.config import MazeConfig
 from ilya.metarl.envs.single import SingleTaskEnv
 
 DIRS = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int64)  # up, right, down, left
@@ -25,24 +26,6 @@ WALL_RGB = np.array([40, 40, 40], np.uint8)
 FLOOR_RGB = np.array([230, 230, 230], np.uint8)
 GOAL_RGB = np.array([40, 180, 60], np.uint8)
 AGENT_RGB = np.array([20, 20, 240], np.uint8)
-
-
-@dataclass(frozen=True)
-class MazeConfig:
-    """What a maze task distribution looks like (a field per flag of `ilya metarl train --env maze`)."""
-
-    size: int = 20
-    """maze side in cells (the grid of walls and floor is 2*size+1 tiles wide)"""
-    horizon: int = 250
-    """steps per episode"""
-    bump_penalty: float = 0.01
-    """reward subtracted for walking into a wall"""
-    goal_reward: float = 1.0
-    """reward for reaching the goal (ends the episode)"""
-
-    @property
-    def obs_dim(self) -> int:
-        return 9 + 2 * self.size
 
 
 @dataclass
