@@ -22,7 +22,9 @@ GYM_ENVS: dict[str, str] = {
 }
 
 # PettingZoo ParallelEnv name -> "module:factory" (checked by PettingZoo's parallel_api_test)
-PARALLEL_ENVS: dict[str, str] = {}
+PARALLEL_ENVS: dict[str, str] = {
+    "ilya_five_lane_v0": "ilya.five.pettingzoo_env:make_env",
+}
 
 
 def register_envs() -> None:
