@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ilya.core.plotting import png_text
 from ilya.prover.baselines import OraclePolicy
 from ilya.prover.dataset import read_split
 from ilya.prover.format import ProofStep
@@ -190,17 +191,71 @@ def test_ray_path_with_two_local_workers(slice_db, dataset):
     assert [r["proved"] for r in dist] == [r["proved"] for r in local]
 
 
-def test_iterate_runs_the_value_loop(tiny_model, dataset, capsys):
+def test_iterate_runs_the_value_loop(tiny_model, slice_db, dataset, capsys):
+    """One search -> retrain round: its value targets are balanced and written as counted, the retrained
+    model starts from the given one, and each iteration's test figures equal an independent search with
+    that iteration's model and seed."""
+    from ilya.core.runs import Run
+    from ilya.prover.dataset import pick_theorems, split_labels
+    from ilya.prover.evaluate import prove
     from ilya.prover.iterate import IterateConfig, iterate
+    from ilya.prover.policies import make_policy
 
     runs = tiny_model[0]
-    out = iterate(IterateConfig(run="it", runs_dir=runs, model="tiny", data=dataset[0], iterations=1,
-                                train_theorems=4, test_theorems=3, e=4, d=4, steps=10, max_examples=500))
-    hist = [json.loads(x) for x in (runs / "prover" / "it" / "iterations.jsonl").read_text().splitlines()]
+    cfg = IterateConfig(run="it", runs_dir=runs, model="tiny", data=dataset[0], iterations=1,
+                        train_theorems=4, test_theorems=3, e=4, d=4, steps=10, max_examples=500)
+    out = iterate(cfg)
+    path = runs / "prover" / "it"
+    hist = [json.loads(x) for x in (path / "iterations.jsonl").read_text().splitlines()]
     assert [h["iteration"] for h in hist] == [0, 1] and hist[1]["priority"] == "value"
-    assert hist[0]["value_provable"] + hist[0]["value_unprovable"] > 0
-    assert (runs / "prover" / "it" / "plots" / "iterations.png").is_file()
-    assert out["iterations"] == 1
+    n_pos, n_neg = hist[0]["value_provable"], hist[0]["value_unprovable"]
+    assert n_pos + n_neg > 0 and n_neg <= max(n_pos, 1)  # balanced: searches yield far more UNPROVABLE goals
+    targets = [json.loads(x) for x in (path / "value_targets.jsonl").read_text().splitlines()]
+    assert sum(t["provable"] for t in targets) == n_pos and len(targets) == n_pos + n_neg
+    retrained = Run.load(runs / "prover" / "it-it1")
+    assert retrained.read_summary()["steps"] == 10
+    assert retrained.config["init"] == str((runs / "prover" / "tiny" / "model").resolve())
+    assert out["final_model"] == str((retrained.path / "model").resolve())
+    test = pick_theorems(split_labels(dataset[0], "test"), 3)
+    _, db = slice_db
+    for h, it in zip(hist, (0, 1), strict=True):
+        policy = make_policy({"kind": "model", "path": h["model"], "threads": 0, "seed": it}, db)
+        rows = prove(db, policy, test, SearchConfig(e=4, d=4, time_limit=20.0, priority="logprob"), 8)
+        assert h["test_expansions_logprob"] == sum(r["expansions"] for r in rows) > 0
+        assert h["test_proved_pct_logprob"] == 100.0 * sum(r["proved"] for r in rows) / 3
+    assert int(png_text(path / "plots" / "iterations.png")["ilya:curves"]) == 3  # train, test x 2 priorities
+
+
+def test_broken_model_files_are_one_error_line(tiny_model, dataset, tmp_path, capsys):
+    import shutil
+
+    from ilya.cli import main
+
+    for broken in ("model.safetensors", "model.json"):
+        model = tmp_path / broken / "model"
+        shutil.copytree(tiny_model[1] / "model", model)
+        data = (model / broken).read_bytes()
+        (model / broken).write_bytes(data[: len(data) // 2])  # truncated (a copy cut short, a full disk)
+        rc = main(["prover", "eval", "--model", str(model), "--data", str(dataset[0]), "--limit", "1",
+                   "--runs-dir", str(tmp_path), "--run", f"ev-{broken}"])
+        err = capsys.readouterr().err
+        assert rc == 2 and err.count("\n") == 1 and err.startswith(f"ilya: error: {model / broken}: ")
+
+
+def test_eval_refuses_bad_budgets_and_warns_about_another_database(slice_db, dataset, tmp_path, capsys):
+    from ilya.cli import main
+
+    base = ["prover", "eval", "--policy", "frequency", "--data", str(dataset[0]), "--runs-dir", str(tmp_path)]
+    for flags, what in ((["--e", "0"], "--e 0: expected at least 1"), (["--d", "-3"], "--d -3: expected at least 1"),
+                        (["--time-limit", "0"], "--time-limit 0: expected a positive number")):
+        assert main(base + flags) == 2
+        assert capsys.readouterr().err == f"ilya: error: {what}\n"
+    other = tmp_path / "copy.mm"
+    other.write_text(slice_db[0].read_text())
+    assert main(base + ["--db", str(other), "--limit", "2", "--d", "2", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert f"warning: --db {other}: the dataset {dataset[0]} was built from {slice_db[0]}" in cap.err
+    assert json.loads(cap.out)["database"] == str(other)
 
 
 def test_shorten_finds_a_shorter_proof_and_writes_a_patch(slice_db, dataset, tmp_path, capsys):

@@ -60,6 +60,7 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                 tcfg_s = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=prio)
                 test_rows = prove(db, policy, test_labels, tcfg_s, cfg.batch)
                 row[f"test_proved_pct_{prio}"] = 100.0 * sum(r["proved"] for r in test_rows) / len(test_rows)
+                row[f"test_expansions_{prio}"] = sum(r["expansions"] for r in test_rows)
             row["test_proved_pct"] = row[f"test_proved_pct_{priority}"]
             if it < cfg.iterations:
                 train_rows = prove(db, policy, train_labels, scfg, cfg.batch)
