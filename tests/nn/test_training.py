@@ -71,7 +71,7 @@ def _train(run_dir: Path, name: str, stop_at: int | None = None) -> list[float]:
         x, y = data[step]
         loss = (model(x) - y).pow(2).mean()
         trainer.step(loss)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         trainer.save(run, step + 1)
         if stop_at is not None and step + 1 == stop_at:
             return losses

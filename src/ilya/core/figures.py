@@ -129,6 +129,8 @@ def draw_run(run: Run) -> list[Path]:
     """The metric curves of one run and every run figure its system registered (into run.plots_dir)."""
     from ilya.core.plotting import plot_metrics
 
+    if not run.writer:
+        return []
     paths = plot_metrics([run])
     for fn in run_figures(run.system).values():
         paths += list(fn(run) or [])

@@ -89,11 +89,11 @@ def write_report(runs_dir: str | os.PathLike[str] = "runs", out: str | os.PathLi
     for system in order:
         runs = by_system[system]
         headline = [r.__dict__ for r in figures.headline_rows(system, runs)]
-        paper = []
+        paper: list[dict[str, str]] = []
         for name, (title, fn) in figures.paper_figures(system).items():
             for p in fn(runs, files / system) or []:
                 paper.append({"name": name, "title": title, "src": _rel(p, out.parent)})
-        entries = []
+        entries: list[dict[str, Any]] = []
         for run in runs:
             final = _final_values(run)
             shown = {k: v for k, v in final.items() if _scalar(v)}

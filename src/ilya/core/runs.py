@@ -56,6 +56,11 @@ def _to_jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+def _is_writer() -> bool:
+    """Rank 0 of a torchrun job (or a plain process) writes the run folder."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _terminate_as_interrupt() -> None:
     """SIGTERM raises KeyboardInterrupt in the main thread, so a killed run is marked interrupted."""
     import signal
@@ -91,6 +96,8 @@ class Run:
         self._t0 = time.time()
         self._wall_offset = 0.0
         self._saved = 0
+        self.writer = _is_writer()
+        """False on data-parallel ranks other than 0: they compute but write nothing"""
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -106,6 +113,12 @@ class Run:
             raise IlyaError(f"run name {name!r}: expected letters, digits, '.', '_' or '-'")
         path = runs_dir / system / name
         resumed = False
+        if not _is_writer():
+            # another data-parallel rank (torchrun): rank 0 owns the folder, this one only reads it
+            run = cls(path, system, name, config, (path / "config.json").exists())
+            if seed and "seed" in config:
+                seed_everything(int(config["seed"]))
+            return run
         if path.exists() and config.get("fresh"):
             shutil.rmtree(path)
         if (path / "config.json").exists():
@@ -178,6 +191,8 @@ class Run:
     def log(self, step: int, **values: Any) -> dict[str, Any]:
         """Append one line to metrics.jsonl and return it."""
         row = {"step": int(step), "wall": round(self.wall(), 3), **_to_jsonable(values)}
+        if not self.writer:
+            return row
         with open(self.metrics_path, "a", encoding="utf-8") as f:
             f.write(json.dumps(row) + "\n")
         return row
@@ -214,6 +229,8 @@ class Run:
     def save_checkpoint(self, step: int, state: dict[str, Any], keep: int = 3) -> Path:
         """Atomically write ``state`` (tensors, arrays, JSON values) as the checkpoint of ``step``."""
         path = self.checkpoints_dir / f"ckpt_{int(step):09d}.safetensors"
+        if not self.writer:
+            return path
         save_state(path, {"step": int(step), "wall": self.wall(), "state": state})
         for old in self.checkpoints()[:-keep]:
             old.unlink(missing_ok=True)
@@ -238,6 +255,8 @@ class Run:
     # ------------------------------------------------------------------ status and figures
     def set_status(self, status: str, **extra: Any) -> None:
         assert status in STATUSES, status
+        if not self.writer:
+            return
         info = {"status": status, "pid": os.getpid(), "host": socket.gethostname(),
                 "updated": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra}
         atomic_write_text(self.path / "status.json", json.dumps(info) + "\n")
@@ -258,6 +277,8 @@ class Run:
         p = self.path / "summary.json"
         data: dict[str, Any] = json.loads(p.read_text()) if p.exists() else {}
         data.update(_to_jsonable(figures))
+        if not self.writer:
+            return data
         atomic_write_text(p, json.dumps(data, indent=2, sort_keys=True) + "\n")
         return data
 

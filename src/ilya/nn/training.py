@@ -21,7 +21,9 @@ What it settles once: AdamW parameter groups (matrices decayed; biases, norms an
 learning-rate schedule (linear warm-up, then cosine/linear decay or constant), global-norm gradient
 clipping, mixed precision on CUDA (bf16, or fp16 with a gradient scaler), ``torch.compile`` on request,
 and checkpoint/resume of all of it through `ilya.core.runs.Run`.  ``extra`` state (RNG states, counters,
-a tokenizer's name) rides in the same checkpoint.
+a tokenizer's name) rides in the same checkpoint.  Under ``torchrun`` the model is wrapped in
+DistributedDataParallel (`ilya.nn.distributed`): call the model through ``trainer.forward``, give each rank
+its `ilya.nn.distributed.shard` of the global batch, and log ``trainer.mean(loss)``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from torch import nn
 from ilya.core.config import OptimConfig
 from ilya.core.progress import progress
 from ilya.core.runs import Run
+from ilya.nn import distributed
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
@@ -103,7 +106,14 @@ class Trainer:
         if cuda and cfg.precision != "fp32":
             self.amp_dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=cuda and cfg.precision == "fp16")
-        self.forward = maybe_compile(model, cfg.compile)
+        self.dist = distributed.init(self.device)
+        forward: nn.Module = model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            forward = DistributedDataParallel(model, device_ids=ids)
+        self.forward = maybe_compile(forward, cfg.compile)
         self.step_count = 0
         self.extra: dict[str, Any] = {}
         """the ``extra`` of the checkpoint `resume` loaded"""
@@ -150,6 +160,11 @@ class Trainer:
             bar.close()
 
     @staticmethod
+    def mean(value: float | torch.Tensor) -> float:
+        """A scalar averaged over the data-parallel ranks (for logging the global loss)."""
+        return distributed.mean(float(value))
+
+    @staticmethod
     def due(step: int, every: int) -> bool:
         """True after every ``every``-th step (``step`` is 0-based); never when ``every`` <= 0."""
         return every > 0 and (step + 1) % every == 0
@@ -167,11 +182,14 @@ class Trainer:
         self.step_count = int(state.get("trainer_step", state.get("step", 0)))
 
     def save(self, run: Run, step: int, **extra: Any) -> None:
-        """Atomically checkpoint model, optimizer, scaler and ``extra`` as step ``step``."""
-        run.save_checkpoint(step, {**self.state_dict(), "extra": extra})
+        """Atomically checkpoint model, optimizer, scaler and ``extra`` as step ``step`` (rank 0 writes)."""
+        if self.dist.is_main:
+            run.save_checkpoint(step, {**self.state_dict(), "extra": extra})
+        distributed.barrier()
 
     def resume(self, run: Run) -> int:
         """Restore the run's latest checkpoint; the step to continue from (0 for a new run)."""
+        distributed.barrier()  # rank 0 has created (or cleared) the run folder
         state = run.load_checkpoint(map_location=str(self.device))
         if state is None:
             return 0
