@@ -239,6 +239,23 @@ class CoqEnv(gym.Env[str, str]):
         info = self._info(ans, accepted=True, proved=terminated)
         return sanitize(self.goals_text), reward, terminated, truncated and not terminated, info
 
+    # ------------------------------------------------------------------ search support
+    def snapshot(self) -> tuple[int, int, list[str], str, int]:
+        """The current proof state, to come back to with `restore` (best-first search)."""
+        coq = self._ensure()
+        return (self.restarts, coq.state, list(self.history), self.goals_text, self.steps)
+
+    def restore(self, snap: tuple[int, int, list[str], str, int]) -> None:
+        """Go back to a `snapshot` (``BackTo`` in the same coqtop; a replay after a restart)."""
+        restarts, state, history, goals, steps = snap
+        self.history, self.goals_text, self.steps, self.done = list(history), goals, steps, False
+        coq = self._ensure()
+        if restarts == self.restarts and coq.alive():
+            if coq.state != state:
+                coq.back_to(state)
+        else:
+            self._replay()
+
     def render(self) -> str | None:
         if self.render_mode == "ansi":
             return sanitize(self.goals_text)

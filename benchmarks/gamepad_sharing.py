@@ -1,0 +1,74 @@
+"""Training throughput of the GRU and TreeLSTM embedders with and without embedding sharing.
+
+Same proof states (mathcomp training split, drawn with a fixed seed), same batches of 32, one optimizer
+step each (forward, backward, Adam): states/s with sharing (each distinct subterm of a state embedded once)
+and without (the trees unfolded, every occurrence embedded), and the number of nodes embedded.  States
+whose unfolded trees exceed ``--max-nodes`` are cut the same way in both modes.  Run:
+
+    .venv/bin/python benchmarks/gamepad_sharing.py [--data data/gamepad/mathcomp] [--batches 8] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from ilya.gamepad.dataset import load_dataset, resolve_data
+from ilya.gamepad.models import StateClassifier, Vocab, make_batch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", default="data/gamepad/mathcomp")
+    ap.add_argument("--batches", type=int, default=8)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--max-nodes", type=int, default=4000)
+    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    store = load_dataset(resolve_data(args.data))
+    tr = store.split("train")
+    vocab = Vocab.build(store, tr[:5000], args.max_nodes)
+    rng = np.random.default_rng(0)
+    batches = [[tr[i] for i in rng.integers(0, len(tr), args.batch_size)] for _ in range(args.batches)]
+    out: dict[str, object] = {"states": args.batches * args.batch_size, "max_nodes": args.max_nodes}
+    for kind in ("treelstm", "gru"):
+        for share in (True, False):
+            torch.manual_seed(0)
+            net = StateClassifier(kind, len(vocab), args.dim, 14)
+            opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+            nodes = 0
+            t0 = time.perf_counter()
+            for b in batches:
+                batch = make_batch(store, b, vocab, args.max_nodes, share)
+                nodes += batch.nodes
+                loss = torch.nn.functional.cross_entropy(net(batch), torch.tensor([e.tactic for e in b]))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            dt = time.perf_counter() - t0
+            key = f"{kind}_{'shared' if share else 'unfolded'}"
+            out[key] = {"states_per_s": round(len(batches) * args.batch_size / dt, 1), "nodes": nodes,
+                        "seconds": round(dt, 2)}
+            if not args.json:
+                print(f"{key:20s} {len(batches) * args.batch_size / dt:8.1f} states/s  {nodes:9d} nodes embedded",
+                      flush=True)
+        s = out[f"{kind}_shared"]
+        u = out[f"{kind}_unfolded"]
+        assert isinstance(s, dict) and isinstance(u, dict)
+        out[f"{kind}_speedup"] = round(s["states_per_s"] / u["states_per_s"], 2)
+        out[f"{kind}_node_ratio"] = round(u["nodes"] / s["nodes"], 2)
+        if not args.json:
+            print(f"{kind}: sharing speed-up {out[f'{kind}_speedup']}x, {out[f'{kind}_node_ratio']}x fewer nodes")
+    if args.json:
+        print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
