@@ -19,6 +19,10 @@ from ilya.nn.factorized_attention import pattern_rows, sparse_attention
 ATTN_MODES = ("merged", "interleaved", "multihead")
 
 
+class ResidualProjection(nn.Linear):
+    """A linear layer that writes into the residual stream: initialised with std 0.02/sqrt(2N) (§5.2)."""
+
+
 @dataclass
 class KVCache:
     """Keys and values seen so far by one layer: ``(B, nh, T, hs)`` each (grown by concatenation).
@@ -53,8 +57,7 @@ class CausalSelfAttention(nn.Module):
         if mode == "multihead" and pattern != "dense" and n_head < 2:
             raise ValueError("multihead sparse attention needs at least 2 heads")
         self.c_attn = nn.Linear(n_embd, 3 * n_embd)
-        self.c_proj = nn.Linear(n_embd, n_embd)
-        self.c_proj.residual_proj = True  # scaled init, §5.2
+        self.c_proj = ResidualProjection(n_embd, n_embd)  # scaled init, §5.2
         self.resid_dropout = nn.Dropout(dropout)
         self.n_head, self.n_embd, self.dropout = n_head, n_embd, dropout
         self.pattern, self.stride, self.c, self.mode, self.impl = pattern, stride, c, mode, impl
@@ -98,6 +101,7 @@ class CausalSelfAttention(nn.Module):
             y = self._attend(q, k, v, impl)                 # (B, nh, T, hs)
         else:
             start = cache.length
+            assert cache.k is not None and cache.v is not None
             cache.k = torch.cat([cache.k, k], dim=2)
             cache.v = torch.cat([cache.v, v], dim=2)
             if cache.mask is not None:                                     # packed continuations

@@ -47,19 +47,18 @@ class RecurrentActorCritic(nn.Module):
                 starts: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, Hidden]:
         """Run a batch of sequences; ``starts`` (B, T) resets the memory before the marked steps."""
         B, T, _ = x.shape
-        if h is None:
-            h = self.initial_state(B)
+        state: Hidden = self.initial_state(B) if h is None else h
         e = self.embed(x)  # (B, T, E)
         if starts is None:
-            out, h = self.rnn(e, h)  # (B, T, H): the fused fast path
+            out, state = self.rnn(e, state)  # (B, T, H): the fused fast path
         else:
-            outs = []
+            outs: list[torch.Tensor] = []
             for t in range(T):
-                h = self._mask(h, 1.0 - starts[:, t].to(x.dtype))
-                o, h = self.rnn(e[:, t : t + 1], h)
+                state = self._mask(state, 1.0 - starts[:, t].to(x.dtype))
+                o, state = self.rnn(e[:, t : t + 1], state)
                 outs.append(o)
             out = torch.cat(outs, dim=1)
-        return self.pi(out), self.v(out).squeeze(-1), h
+        return self.pi(out), self.v(out).squeeze(-1), state
 
     @torch.no_grad()
     def step(self, x: torch.Tensor, h: Hidden) -> tuple[torch.Tensor, torch.Tensor, Hidden]:

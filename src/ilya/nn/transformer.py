@@ -26,7 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
-from ilya.nn.attention import CausalSelfAttention, KVCache, scaled_init_std
+from ilya.nn.attention import CausalSelfAttention, KVCache, ResidualProjection, scaled_init_std
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -64,8 +64,7 @@ class MLP(nn.Module):
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
         self.c_fc = nn.Linear(cfg.n_embd, cfg.mlp_ratio * cfg.n_embd, bias=cfg.bias)
-        self.c_proj = nn.Linear(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
-        self.c_proj.residual_proj = True
+        self.c_proj = ResidualProjection(cfg.mlp_ratio * cfg.n_embd, cfg.n_embd, bias=cfg.bias)
         self.dropout = nn.Dropout(cfg.dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -130,7 +129,7 @@ class Transformer(nn.Module):
 
     def _init_weights(self, m: nn.Module) -> None:
         if isinstance(m, nn.Linear):
-            std = scaled_init_std(0.02, self.cfg.n_layer) if getattr(m, "residual_proj", False) else 0.02
+            std = scaled_init_std(0.02, self.cfg.n_layer) if isinstance(m, ResidualProjection) else 0.02
             nn.init.normal_(m.weight, 0.0, std)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
