@@ -161,8 +161,16 @@ def test_mnist_download_code_path(tmp_path):
 
 def test_download_failure_is_a_user_error(tmp_path):
     with pytest.raises(IlyaError, match="could not download"):
-        download("file:///nonexistent/file", tmp_path / "x")
-    assert not list(tmp_path.iterdir()) or not (tmp_path / "x").exists()
+        download(["file:///nonexistent/file", "file:///nonexistent/mirror"], tmp_path / "x")
+    assert list(tmp_path.iterdir()) == []                 # no file, no half-written temporary left behind
+    # the first mirror that answers is used, byte for byte, and a present file is not fetched again
+    src = tmp_path / "src.bin"
+    src.write_bytes(bytes(range(256)) * 5000)
+    got = download(["file:///nonexistent/file", src.as_uri()], tmp_path / "dl" / "y.bin")
+    assert got == tmp_path / "dl" / "y.bin" and got.read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in got.parent.iterdir()) == ["y.bin"]
+    src.unlink()
+    assert download(src.as_uri(), got).read_bytes() == bytes(range(256)) * 5000
 
 
 def test_cifar10_reads_python_pickles(tmp_path):

@@ -4,6 +4,9 @@
 - ``flow_over_time.png``: base samples carried from t = T back to the data at t = 0 (paper Fig. 3 style);
 - ``nfe_and_loss.png``: forward and backward NFE and the loss over training (paper Fig. 6-7 style);
 - ``samples.png``: an image grid of samples (paper Fig. 4 style).
+
+All are registered with `ilya.core.figures` (run figures drawn at the end of training and by `ilya plot`,
+the headline rows of the report: test NLL / bits/dim / -ELBO beside the paper's Table 2 and §5.3).
 """
 
 from __future__ import annotations
@@ -13,13 +16,22 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ilya.core.figures import HeadlineRow, headline, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
+from ilya.ffjord.cnf import SequentialFlow
+from ilya.ffjord.config import TrainConfig
+from ilya.ffjord.data import sample_toy
+from ilya.ffjord.model import Data, Flow, load_run_model
 
 LIM = 4.0
+# FFJORD's Table 2 (test NLL in nats; images in bits/dim) and §5.3 (VAE -ELBO on MNIST, nats)
+PAPER_NLL = {"power": -0.46, "gas": -8.59, "hepmass": 14.92, "miniboone": 10.43, "bsds300": -157.40}
+PAPER_BPD = {"mnist": 0.99, "cifar10": 3.40}
+PAPER_VAE_MNIST = (86.55, 82.82)  # no flow, FFJORD posterior
 
 
-def grid_log_density(model, lim: float = LIM, n: int = 100, batch: int = 2500) -> tuple[np.ndarray, float]:
+def grid_log_density(model: SequentialFlow, lim: float = LIM, n: int = 100, batch: int = 2500) -> tuple[np.ndarray, float]:
     """log p on an n x n grid over [-lim, lim]^2 with the exact trace, and the cell area."""
     xs = np.linspace(-lim, lim, n, dtype=np.float32)
     xx, yy = np.meshgrid(xs, xs)
@@ -38,7 +50,7 @@ def grid_log_density(model, lim: float = LIM, n: int = 100, batch: int = 2500) -
     return np.concatenate(out).reshape(n, n), float(step * step)
 
 
-def density_figure(model, data: np.ndarray, path: Path, title: str = "", n_samples: int = 20000) -> Path:
+def density_figure(model: SequentialFlow, data: np.ndarray, path: Path, title: str = "", n_samples: int = 20000) -> Path:
     """Paper Fig. 2: histogram of the data, exp(log p) on a grid, histogram of model samples."""
     logp, _ = grid_log_density(model)
     samples = model.sample(n_samples, (2,)).cpu().numpy()
@@ -60,7 +72,7 @@ def density_figure(model, data: np.ndarray, path: Path, title: str = "", n_sampl
     return save_figure(fig, path, curves=0)
 
 
-def flow_over_time_figure(model, path: Path, n: int = 3000, n_times: int = 5) -> Path:
+def flow_over_time_figure(model: SequentialFlow, path: Path, n: int = 3000, n_times: int = 5) -> Path:
     """Base samples pushed backwards through each block, shown at evenly spaced times."""
     z = torch.randn(n, 2)
     snaps: list[tuple[str, np.ndarray]] = [("base z ~ N(0, I)", z.numpy())]
@@ -125,24 +137,76 @@ def image_grid_figure(images: np.ndarray, path: Path, title: str = "", ncols: in
     return save_figure(fig, path, curves=0)
 
 
-def draw_all(run: Run, model, data, cfg) -> list[Path]:
-    """Every figure of a density run (called at the end of training and by `ilya plot`)."""
-    from ilya.ffjord.data import sample_toy
-
+def draw_all(run: Run, model: Flow, data: Data, cfg: TrainConfig) -> list[Path]:
+    """The paper figures of a density run from ``model`` (density and flow for 2D, sample grids for images)."""
     model.eval()
     out: list[Path] = []
     torch.manual_seed(0)
-    if data.kind == "toy":
-        pts = sample_toy(cfg.data, 20000, seed=3)
-        out.append(density_figure(model, pts, run.plots_dir / "density.png", title=cfg.data))
-        out.append(flow_over_time_figure(model, run.plots_dir / "flow_over_time.png"))
-    elif data.kind == "image":
+    if isinstance(model, SequentialFlow):
+        if data.kind == "toy":
+            pts = sample_toy(cfg.data, 20000, seed=3)
+            out.append(density_figure(model, pts, run.plots_dir / "density.png", title=cfg.data))
+            out.append(flow_over_time_figure(model, run.plots_dir / "flow_over_time.png"))
+    else:
         samples = model.sample(32).cpu().numpy()
         out.append(image_grid_figure(samples, run.plots_dir / "samples.png", title=f"{cfg.data} samples"))
         real = (data.test[:32].astype(np.float32) + 0.5) / data.n_bins
         out.append(image_grid_figure(real, run.plots_dir / "data.png", title=f"{cfg.data} data"))
-    p = nfe_figure(run, run.plots_dir / "nfe_and_loss.png")
-    if p is not None:
-        out.append(p)
     model.train()
     return out
+
+
+def is_vae_run(run: Run) -> bool:
+    """A VAE run (its config is a `VAEConfig`: it names the posterior)."""
+    return "posterior" in run.config
+
+
+# ----------------------------------------------------------------------------- registered figures
+@run_figure("ffjord", "density")
+def run_density(run: Run) -> list[Path]:
+    """Fig. 2 (data | density | samples) and the flow over time for 2D runs, sample grids for image runs."""
+    if is_vae_run(run) or not run.checkpoints():
+        return []
+    model, cfg, data = load_run_model(run)
+    return draw_all(run, model, data, cfg)
+
+
+@run_figure("ffjord", "nfe_and_loss")
+def run_nfe(run: Run) -> list[Path]:
+    """Forward/backward NFE and the loss over training (density runs)."""
+    if is_vae_run(run):
+        return []
+    p = nfe_figure(run, run.plots_dir / "nfe_and_loss.png")
+    return [p] if p is not None else []
+
+
+@headline("ffjord")
+def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
+    """Per finished run: test NLL (nats), bits/dim or -ELBO beside the paper's figure for that data set."""
+    rows: list[HeadlineRow] = []
+    for run in runs:
+        s = run.read_summary()
+        data = str(run.config.get("data", ""))
+        ref = f"ffjord/{run.name}"
+        if is_vae_run(run):
+            for post in ("gaussian", "ffjord"):
+                if f"test_neg_elbo_{post}" in s:
+                    paper = PAPER_VAE_MNIST[post == "ffjord"]
+                    rows.append(HeadlineRow(
+                        claim=f"VAE -ELBO (nats), {post} posterior, binarised {data}",
+                        paper=f"{paper} (MNIST)" if data == "mnist" else f"{paper} on MNIST (not this data set)",
+                        ours=f"{s[f'test_neg_elbo_{post}']:.2f}", protocol=f"{run.config.get('n_test')} test images",
+                        budget=f"{s.get('iters')} iterations", run=ref,
+                        command=f"ilya ffjord vae --data {data} --run {run.name}"))
+            continue
+        for unit, paper_table, name in (("nll", PAPER_NLL, "test NLL (nats)"), ("bpd", PAPER_BPD, "test bits/dim")):
+            if f"test_{unit}" not in s:
+                continue
+            paper = paper_table.get(data)
+            rows.append(HeadlineRow(
+                claim=f"{name}, {data}", paper="" if paper is None else f"{paper}",
+                ours=f"{s[f'test_{unit}']:.3f}",
+                protocol=f"{s.get('trace')} trace, mean test NFE {s.get('test_nfe', 0):.0f}",
+                budget=f"{s.get('iters')} iterations, {s.get('s_per_iter', 0):.3f} s/iter", run=ref,
+                command=f"ilya ffjord train --data {data} --run {run.name}"))
+    return rows
