@@ -31,11 +31,11 @@ class VerifyReport:
         return not self.failures
 
 
-_POOL_DB: ParsedDatabase | None = None
+_pool_db: ParsedDatabase | None = None
 
 
 def _verify_chunk(labels: list[str]) -> tuple[int, list[tuple[str, str]], list[str]]:
-    db = _POOL_DB
+    db = _pool_db
     assert db is not None
     fails: list[tuple[str, str]] = []
     warns: list[str] = []
@@ -55,14 +55,14 @@ def split_chunks(items: list[T], jobs: int, per_job: int = 8) -> list[list[T]]:
 
 def verify_database(db: ParsedDatabase, jobs: int = 1, labels: list[str] | None = None) -> VerifyReport:
     """Verify every ``$p`` (or those named) in pure Python, in ``jobs`` forked processes."""
-    global _POOL_DB
+    global _pool_db
     t0 = time.perf_counter()
     todo = [s.label for s in db.statements if s.kind == "p"] if labels is None else list(labels)
     for lab in todo:
         if db[lab].kind != "p":
             raise MetamathError(f"--label {lab}: a ${db[lab].kind} statement, not a $p")
     report = VerifyReport()
-    _POOL_DB = db
+    _pool_db = db
     try:
         if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
@@ -71,7 +71,7 @@ def verify_database(db: ParsedDatabase, jobs: int = 1, labels: list[str] | None 
         else:
             results = [_verify_chunk(todo)]
     finally:
-        _POOL_DB = None
+        _pool_db = None
     order = {lab: i for i, lab in enumerate(todo)}
     for n, fails, warns in results:
         report.checked += n

@@ -17,12 +17,12 @@ from ilya.metamath._fast import Core, FastParseError
 from ilya.metamath.batch import VerifyReport, split_chunks
 from ilya.metamath.errors import MetamathError
 
-_CORE: Core | None = None
+_core: Core | None = None
 
 
 def _chunk(indices: list[int]) -> tuple[list[int], list[int]]:
-    assert _CORE is not None
-    return _CORE.verify(indices)
+    assert _core is not None
+    return _core.verify(indices)
 
 
 def parse_fast(path: Path) -> Core:
@@ -39,14 +39,14 @@ def parse_fast(path: Path) -> Core:
 
 
 def verify_file_fast(path: Path, labels: list[str] | None = None, jobs: int = 1) -> VerifyReport:
-    global _CORE
+    global _core
     if not path.exists():
         raise MetamathError("no such file", file=str(path))
     core = parse_fast(path)
     if labels is None:
         todo = core.theorems()
     else:
-        todo = []
+        todo: list[int] = []
         for lab in labels:
             k = core.index_of(lab)
             if k < 0:
@@ -54,7 +54,7 @@ def verify_file_fast(path: Path, labels: list[str] | None = None, jobs: int = 1)
             if core.kind_of(k) != "p":
                 raise MetamathError(f"--label {lab}: a ${core.kind_of(k)} statement, not a $p", file=str(path))
             todo.append(k)
-    _CORE = core
+    _core = core
     try:
         if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
             ctx = multiprocessing.get_context("fork")
@@ -63,7 +63,7 @@ def verify_file_fast(path: Path, labels: list[str] | None = None, jobs: int = 1)
         else:
             results = [core.verify(todo)]
     finally:
-        _CORE = None
+        _core = None
     fails = sorted(k for r in results for k in r[0])
     incomplete = sorted(k for r in results for k in r[1])
     report = VerifyReport(checked=len(todo), backend="fast")

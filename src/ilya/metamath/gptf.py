@@ -31,7 +31,8 @@ def parse_step(text: str) -> Step:
     rest = toks[p + 1:]
     if not rest:
         raise MetamathError("proof step without a label")
-    label, subst = rest[0], {}
+    label = rest[0]
+    subst: dict[str, tuple[str, ...]] = {}
     if len(rest) > 1:
         if rest[1] != "SUBST":
             raise MetamathError(f"expected SUBST after the label, found {rest[1]!r}")

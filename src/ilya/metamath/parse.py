@@ -51,7 +51,7 @@ class Statement:
         self.end = -1  # a hypothesis: index of the first statement after its scope closed (-1: never)
         self.source = source
         self.tok = tok  # token index of the label in its source
-        self.proof_tok = (-1, -1)  # a $p: token indices of its '$=' and '$.'
+        self.proof_tok: tuple[int, int] = (-1, -1)  # a $p: token indices of its '$=' and '$.'
         self.db: ParsedDatabase | None = None  # the database it belongs to (for typed unification)
 
     @property
@@ -236,6 +236,7 @@ class _Parser:
                             continue
                         what = "keyword" if s in KEYWORDS else "token (math symbols may not contain '$')"
                         src.fail(i + 1 + j, f"unexpected {what} {s!r} inside a {kw} statement")
+            lab = label if label is not None else ""  # every labelled keyword has one (checked above)
             if kw == "$c":
                 self.declare_consts(src, i, body)
             elif kw == "$v":
@@ -243,16 +244,16 @@ class _Parser:
             elif kw == "$d":
                 self.add_dv(src, i, body)
             elif kw == "$f":
-                self.add_float(src, start, label, body)
+                self.add_float(src, start, lab, body)
             elif kw == "$e":
-                self.add_statement(src, start, label, "e", body)
+                self.add_statement(src, start, lab, "e", body)
             elif kw == "$a":
-                self.add_statement(src, start, label, "a", body)
+                self.add_statement(src, start, lab, "a", body)
             elif kw == "$p":
                 if "$=" not in body:
                     src.fail(start, f"$p statement {label} has no proof ('$=' missing)")
                 k = body.index("$=")
-                st = self.add_statement(src, start, label, "p", body[:k])
+                st = self.add_statement(src, start, lab, "p", body[:k])
                 st.proof_text = tuple(body[k + 1:])
                 st.proof_tok = (i + 1 + k, end)
                 if not st.proof_text:
@@ -316,7 +317,7 @@ class _Parser:
     def make_expr(self, src: Source, at: int, body: list[str]) -> Expr:
         consts, active = self.db.constants, self.active_vars
         variables = self.db.variables
-        out = []
+        out: list[str] = []
         for j, s in enumerate(body):
             c = consts.get(s)
             if c is not None:

@@ -28,7 +28,7 @@ class ProofNode:
 
     label: str
     expr: Expr | None
-    children: list[ProofNode] = field(default_factory=list)
+    children: list[ProofNode] = field(default_factory=lambda: [])
 
     def size(self) -> int:
         """Number of steps of the fully expanded (normal) proof."""
@@ -105,8 +105,8 @@ def normal_proof(db: ParsedDatabase, st: Statement) -> list[str]:
         return list(st.proof_text)
     steps = decode(db, st)
     if SAVE not in steps and not any(type(s) is int for s in steps):
-        return ["?" if s is None else s.label for s in steps]
-    stack, _, nodes = run_proof(db, st, steps, build=ProofNode)
+        return ["?" if s is None else s.label for s in steps if not isinstance(s, int)]
+    _, _, nodes = run_proof(db, st, steps, build=ProofNode)
     out: list[str] = []
     for nd in nodes:
         out += tree_to_rpn(nd)
@@ -133,14 +133,15 @@ def proof_steps(db: ParsedDatabase, st: Statement, only_provable: bool = False, 
                 continue
             seen.add(id(node))
         s = labels.get(node.label)
-        keep = s is not None and s.kind in ("a", "p") and node.expr is not None
-        if keep and (not only_provable or node.expr[0] == st.expr[0]):
-            subst = {}
+        expr = node.expr
+        if s is not None and s.kind in ("a", "p") and expr is not None and (
+                not only_provable or expr[0] == st.expr[0]):
+            subst: dict[str, Expr] = {}
             for h, c in zip(s.hyps, node.children, strict=True):
                 hs = labels[h]
                 if hs.kind == "f" and c.expr is not None:
                     subst[hs.expr[1]] = c.expr[1:]
-            out.append(Step(node.expr, node.label, subst))
+            out.append(Step(expr, node.label, subst))
         stack.extend(reversed(node.children))
     return out
 
@@ -172,7 +173,7 @@ def compress(db: ParsedDatabase, st: Statement, labels: list[str], width: int = 
             else:
                 arity[lab] = len(s.hyps) if s.kind in ("a", "p") else 0
     # hash-cons the tree: a node id per distinct (label, child ids)
-    ids: dict[tuple, int] = {}
+    ids: dict[tuple[str, tuple[int, ...]], int] = {}
     nodes: list[tuple[str, tuple[int, ...]]] = []
     stack: list[int] = []
     for lab in labels:
@@ -192,7 +193,7 @@ def compress(db: ParsedDatabase, st: Statement, labels: list[str], width: int = 
         raise MetamathError(f"{st.label}: the proof to compress leaves {len(stack)} subproofs, not 1")
     root = stack[0]
     refs = [0] * len(nodes)
-    seen = set()
+    seen: set[int] = set()
     todo = [root]
     while todo:  # reference counts in the shared graph
         nid = todo.pop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from pathlib import Path
+from typing import NoReturn
 
 from ilya.metamath.errors import MetamathError
 
@@ -102,10 +103,10 @@ class Source:
         off = offs[tok] if tok < len(offs) else len(self.text)
         return self.position_of_offset(off)
 
-    def fail_at(self, off: int, message: str) -> None:
+    def fail_at(self, off: int, message: str) -> NoReturn:
         line, col = self.position_of_offset(off)
         raise MetamathError(message, file=self.name, line=line, col=col)
 
-    def fail(self, tok: int, message: str) -> None:
+    def fail(self, tok: int, message: str) -> NoReturn:
         line, col = self.position(tok)
         raise MetamathError(message, file=self.name, line=line, col=col)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ilya.metamath.database import Database
+from ilya.metamath.database import Database, Statement
 from ilya.metamath.verify import SAVE, decode
 
 
@@ -17,7 +17,11 @@ def database_stats(db: Database) -> dict[str, Any]:
     kinds = {"a": 0, "p": 0, "e": 0, "f": 0}
     for s in db.statements:
         kinds[s.kind] += 1
-    steps, saves, lengths, nhyps, uses = [], [], [], [], {}
+    steps: list[int] = []
+    saves: list[int] = []
+    lengths: list[int] = []
+    nhyps: list[int] = []
+    uses: dict[str, int] = {}
     axioms = sum(1 for s in db.statements if s.kind == "a" and s.expr[0] == "|-")
     for s in db.statements:
         if s.kind in ("a", "p"):
@@ -32,7 +36,7 @@ def database_stats(db: Database) -> dict[str, Any]:
         steps.append(sum(1 for x in dec if x is not SAVE))
         saves.append(sum(1 for x in dec if x is SAVE))
         for x in dec:
-            if x is not None and x is not SAVE and type(x) is not int and x.kind in ("a", "p"):
+            if isinstance(x, Statement) and x.kind in ("a", "p"):
                 uses[x.label] = uses.get(x.label, 0) + 1
     arr = np.array(steps or [0])
     top = sorted(uses.items(), key=lambda kv: -kv[1])[:10]
@@ -53,7 +57,7 @@ def plot_stats(stats: dict[str, Any], out: Path, title: str = "") -> list[Path]:
     from ilya.core.plotting import new_figure, save_figure
 
     out = Path(out)
-    paths = []
+    paths: list[Path] = []
     fig, ax = new_figure()
     steps = np.array(stats["steps"] or [1])
     ax.hist(steps, bins=np.logspace(0, np.log10(max(2, steps.max())), 40), color="C0")

@@ -44,6 +44,7 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
     subst: dict[str, Expr] = {}
     db = assertion.db if typed else None
     types: dict[str, str] = {}
+    gram: Grammar | None = None
     if db is not None:
         for h in assertion.hyps:
             hs = db.labels[h]
@@ -54,7 +55,7 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
 
     def well_typed(v: str, t: Expr) -> bool:
         tc = types.get(v)
-        if tc is None:
+        if tc is None or gram is None:
             return True
         key = (tc, t)
         ok = checked.get(key)
@@ -88,11 +89,6 @@ def unify(goal: Expr, assertion: Statement, variables: set[str] | None = None,
         return False
 
     return dict(subst) if go(0, 0) else None
-
-
-def _hyp_available(db: ParsedDatabase, label: str, before: Statement | None) -> bool:
-    s = db.labels[label]
-    return before is None or s.active_at(before.index) or s.label == before.label
 
 
 def apply(db: ParsedDatabase, goal: Expr, label: str, subst: dict[str, Expr], before: str | None = None,
@@ -148,6 +144,10 @@ def apply(db: ParsedDatabase, goal: Expr, label: str, subst: dict[str, Expr], be
 
 
 # ---------------------------------------------------------------------------- syntax proofs
+_Rule = tuple[str, tuple[tuple[str, "str | None"], ...], tuple[str, ...]]
+"""a syntax axiom as a rule: its label, its symbols (each with its type when a variable), its hypotheses"""
+
+
 class Grammar:
     """The syntax axioms (``$a`` whose typecode is a ``$f`` typecode) as grammar rules of a packrat
     parser: a typed term such as ``wff ( ph -> ps )`` parses into its RPN syntax proof."""
@@ -164,10 +164,10 @@ class Grammar:
             fs.sort(key=lambda f: (f.end >= 0, f.index))
         self.types = set(self.var_type.values())
         self.index = {s.label: s.index for s in db.statements if s.kind == "a"}
-        self._cache: dict[tuple, tuple[str, ...] | None] = {}
+        self._cache: dict[tuple[Expr, int | None], tuple[str, ...] | None] = {}
         # rules: typecode -> first constant -> [(label, items)], and rules starting with a variable
-        self.by_first: dict[str, dict[str, list]] = {t: {} for t in self.types}
-        self.by_var: dict[str, list] = {t: [] for t in self.types}
+        self.by_first: dict[str, dict[str, list[_Rule]]] = {t: {} for t in self.types}
+        self.by_var: dict[str, list[_Rule]] = {t: [] for t in self.types}
         for s in db.statements:
             if s.kind != "a" or s.expr[0] not in self.types:
                 continue
@@ -175,7 +175,7 @@ class Grammar:
                 continue
             vt = {db.labels[h].expr[1]: db.labels[h].expr[0] for h in s.hyps}
             items = tuple((x, vt.get(x)) for x in s.expr[1:])  # (symbol, its type if a variable)
-            rule = (s.label, items, s.hyps, {db.labels[h].expr[1]: i for i, h in enumerate(s.hyps)})
+            rule: _Rule = (s.label, items, s.hyps)
             if not items:
                 continue
             if items[0][1] is None:
@@ -186,8 +186,8 @@ class Grammar:
     def parse(self, expr: Expr, limit: int | None = None) -> list[str] | None:
         """The RPN proof of ``expr``, using only syntax axioms with index < ``limit`` when given."""
         key = (expr, limit)
-        hit = self._cache.get(key, self)
-        if hit is not self:
+        if key in self._cache:
+            hit = self._cache[key]
             return None if hit is None else list(hit)
         proof = self._parse(expr, limit)
         if len(self._cache) > 50_000:  # a bounded memo: provers ask about the same terms again and again
@@ -230,11 +230,11 @@ class Grammar:
             memo[key] = res
             return res
 
-        def seq(rule, i: int):
-            label, items, hyps, order = rule
-            partial = [(i, {})]
+        def seq(rule: _Rule, i: int) -> list[tuple[int, tuple[str, ...]]]:
+            label, items, hyps = rule
+            partial: list[tuple[int, dict[str, tuple[str, ...]]]] = [(i, {})]
             for sym, typ in items:
-                nxt = []
+                nxt: list[tuple[int, dict[str, tuple[str, ...]]]] = []
                 for pos, got in partial:
                     if typ is None:
                         if pos < n and toks[pos] == sym:
@@ -245,7 +245,7 @@ class Grammar:
                 partial = nxt
                 if not partial:
                     return []
-            out = []
+            out: list[tuple[int, tuple[str, ...]]] = []
             for pos, got in partial:
                 proof: tuple[str, ...] = ()
                 for h in hyps:

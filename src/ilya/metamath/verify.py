@@ -242,6 +242,10 @@ def run_proof(db: ParsedDatabase, st: Statement, steps: list[DecodedStep],
     return stack, incomplete, nodes
 
 
+def _run(db: ParsedDatabase, st: Statement, steps: list[DecodedStep]) -> tuple[list[Expr | None], bool, list[object]]:
+    return run_proof(db, st, steps)
+
+
 def final_check(st: Statement, stack: list[Expr | None], incomplete: bool) -> list[str]:
     """The verdict once every step ran: one entry left, and it is the statement (else `ProofError`);
     returns the warnings (an incomplete proof)."""
@@ -260,12 +264,12 @@ def verify_statement(db: ParsedDatabase, st: Statement) -> list[str]:
     """Check one ``$p``: raise `ProofError` if wrong; return warnings (an incomplete proof)."""
     if st.kind != "p":
         raise MetamathError(f"{st.label} is a ${st.kind} statement, not a $p: it has no proof to verify")
-    stack, incomplete, _ = run_proof(db, st, decode(db, st))
+    stack, incomplete, _ = _run(db, st, decode(db, st))
     return final_check(st, stack, incomplete)
 
 
 def check_proof(db: ParsedDatabase, st: Statement, labels: list[str]) -> None:
     """Check a normal proof (label list) of ``st`` given by the caller; raise `ProofError` if wrong."""
-    stack, incomplete, _ = run_proof(db, st, decode_normal(db, st, labels))
+    stack, incomplete, _ = _run(db, st, decode_normal(db, st, labels))
     if final_check(st, stack, incomplete):
         raise _fail(st, "the new proof is incomplete ('?' steps)")

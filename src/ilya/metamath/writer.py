@@ -18,7 +18,7 @@ from ilya.metamath.source import Source
 
 def render(db: ParsedDatabase, replacements: dict[str, str]) -> str:
     """The database text with ``replacements`` (label -> proof text between ``$=`` and ``$.``)."""
-    edits: dict[int, list[tuple[int, int, object]]] = {}
+    edits: dict[int, list[tuple[int, int, str | Source | None]]] = {}
     for lab, text in replacements.items():
         st = db[lab]
         if st.kind != "p":

@@ -82,7 +82,8 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                 row.update(train_proved_pct=100.0 * sum(r["proved"] for r in train_rows) / len(train_rows),
                            value_provable=n_pos, value_unprovable=n_neg, new_steps=n_steps)
                 meta = json.loads((mdir / "model.json").read_text())
-                tcfg = TrainConfig(run=f"{run.name}-it{it + 1}", fresh=True, seed=cfg.seed + it,
+                name = f"{run.name}-it{it + 1}"
+                tcfg = TrainConfig(run=name, fresh=True, seed=cfg.seed + it,
                                    subst=meta.get("subst", "full"), tokenizer=meta.get("tokenizer", "bpe"),
                                    device=cfg.device, runs_dir=cfg.runs_dir, data=cfg.data,
                                    steps=cfg.steps, optim=ProverOptim(lr=3e-4, warmup=min(20, cfg.steps // 5)),
@@ -92,7 +93,7 @@ def iterate(cfg: IterateConfig) -> dict[str, Any]:
                                    eval_interval=max(cfg.steps, 1))
                 out = train(tcfg)
                 row["valid_loss"] = out["valid/loss"]
-                mdir = (Path(cfg.runs_dir) / "prover" / tcfg.run / "model").resolve()
+                mdir = (Path(cfg.runs_dir) / "prover" / name / "model").resolve()
             history.append(row)
             with open(hist_path, "a") as f:
                 f.write(json.dumps(row) + "\n")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ilya.core.errors import IlyaError
+from ilya.nn import Transformer, TransformerConfig
 from ilya.prover.config import DECODES
 from ilya.prover.format import PROVABLE, SUB_OPEN, UNPROVABLE, Expr, parse_step, prompt, value_prompt
 from ilya.prover.search import Candidate
@@ -279,20 +280,22 @@ class LMPolicy:
         from ilya.prover.format import ProofStep
         from ilya.prover.matching import matcher
 
-        mt = matcher(self.db)
+        db = self.db
+        assert db is not None, "constrained decoding needs the database"
+        mt = matcher(db)
         out: list[list[Candidate]] = [[] for _ in goals]
         ok, lens, caches, h = self._prefill(goals, theorems)
         jobs: list[tuple[int, Any]] = []
         for r, i in enumerate(ok):
             th = theorems[i]
-            jobs += [(r, m) for m in mt.matches(goals[i], self.db[th].index if th in self.db else None)]
+            jobs += [(r, m) for m in mt.matches(goals[i], db[th].index if th in db else None)]
         if not jobs:
             return out
         scores = self._score_labels(caches, lens, h, jobs)
         per_row: dict[int, list[int]] = {}
         for j, (r, _) in enumerate(jobs):
             per_row.setdefault(r, []).append(j)
-        pool: dict[int, list[Candidate]] = {r: [] for r in per_row}  # complete steps, scored
+        pool: dict[int, list[tuple[ProofStep, float]]] = {r: [] for r in per_row}  # complete steps, scored
         free_rows: list[int] = []   # one decode row per term sample
         free_of: list[tuple[int, str, float]] = []
         for r, js in per_row.items():
@@ -323,7 +326,8 @@ class LMPolicy:
             best: dict[ProofStep, float] = {}
             for step, lp in cands:
                 best[step] = max(lp, best.get(step, -math.inf))
-            out[ok[r]] = sorted(best.items(), key=lambda c: -c[1])[:e]
+            ranked: list[Candidate] = [(s, lp) for s, lp in sorted(best.items(), key=lambda c: -c[1])[:e]]
+            out[ok[r]] = ranked
         return out
 
     @torch.no_grad()
@@ -358,12 +362,11 @@ def save_model(path: Path, model: Any, tok: Tokenizer, extra: dict[str, Any] | N
     (path / "model.json").write_text(json.dumps({"transformer": asdict(model.cfg), **(extra or {})}, indent=2))
 
 
-def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[Any, Tokenizer, dict[str, Any]]:
+def load_model(path: Path, device: str | torch.device = "cpu") -> tuple[Transformer, Tokenizer, dict[str, Any]]:
     """Read what `save_model` wrote (a run folder's ``model/``)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from ilya.nn import Transformer, TransformerConfig
     from ilya.prover.tokenizer import load_tokenizer
 
     path = Path(path)

@@ -63,6 +63,7 @@ def axioms_of(db: Database, label: str, memo: dict[str, frozenset[str]]) -> froz
 
 def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     db = load_database(cfg.db, cfg.data)
+    assert db.path is not None
     no_modify, no_usage = discouraged_labels(db.path)
     labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
     skipped = [lab for lab in labels if lab in no_modify]
@@ -73,7 +74,10 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, stop_at_first=False)
     with Run.open("prover", cfg) as run:
         bar = progress(total=len(labels), desc=f"shorten {cfg.split}")
-        rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage, on_row=lambda _: bar.update(1))
+        def tick(_row: dict[str, Any]) -> None:
+            bar.update(1)
+
+        rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage, on_row=tick)
         bar.close()
         proved = [r for r in rows if r["proved"]]
         shorter = [r for r in proved if r.get("setmm_steps") and r["steps"] < r["setmm_steps"]]

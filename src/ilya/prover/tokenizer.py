@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ilya.core.errors import IlyaError
 from ilya.prover.format import KEYWORDS
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer as HFTokenizer
 
 EOS, PAD = "<eos>", "<pad>"
 SPECIALS = (PAD, EOS, *KEYWORDS)
@@ -81,10 +84,10 @@ class BPETokenizer:
 
     kind = "bpe"
 
-    def __init__(self, tok: object) -> None:
+    def __init__(self, tok: HFTokenizer) -> None:
         self._tok = tok
         self.vocab_size = tok.get_vocab_size()
-        self.eos_id, self.pad_id = tok.token_to_id(EOS), tok.token_to_id(PAD)
+        self.eos_id, self.pad_id = self.token_id(EOS), self.token_id(PAD)
 
     @classmethod
     def fit(cls, texts: Iterable[str], vocab_size: int = 2000) -> BPETokenizer:
