@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ilya.gamepad.corpus import mathcomp_dir
 from ilya.gamepad.coqtop import coqc_path
+from ilya.gamepad.corpus import mathcomp_dir
 from ilya.gamepad.extract import extract_file
 
 DEFAULT = ["ssreflect/div.v", "ssreflect/prime.v", "ssreflect/binomial.v", "fingroup/perm.v",

@@ -3,7 +3,8 @@
 Same proof states (mathcomp training split, drawn with a fixed seed), same batches of 32, one optimizer
 step each (forward, backward, Adam): states/s with sharing (each distinct subterm of a state embedded once)
 and without (the trees unfolded, every occurrence embedded), and the number of nodes embedded.  States
-whose unfolded trees exceed ``--max-nodes`` are cut the same way in both modes.  Run:
+are drawn among those whose unfolded trees (all hypotheses and the conclusion) have at most ``--max-nodes``
+nodes, so that both modes embed the whole state.  Run:
 
     .venv/bin/python benchmarks/gamepad_sharing.py [--data data/gamepad/mathcomp] [--batches 8] [--json]
 """
@@ -26,18 +27,33 @@ def main() -> None:
     ap.add_argument("--data", default="data/gamepad/mathcomp")
     ap.add_argument("--batches", type=int, default=8)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--max-nodes", type=int, default=4000)
+    ap.add_argument("--max-nodes", type=int, default=20000)
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     store = load_dataset(resolve_data(args.data))
-    tr = store.split("train")
+    memo: dict[int, int] = {}
+
+    def unfolded(i: int) -> int:
+        stack = [i]
+        while stack:
+            j = stack[-1]
+            kids = [c for c in store.children[j] if c not in memo]
+            if kids:
+                stack.extend(kids)
+                continue
+            stack.pop()
+            memo[j] = 1 + sum(memo[c] for c in store.children[j])
+        return memo[i]
+
+    tr = [e for e in store.split("train") if sum(unfolded(r) for r in e.roots) <= args.max_nodes]
     vocab = Vocab.build(store, tr[:5000], args.max_nodes)
     rng = np.random.default_rng(0)
     batches = [[tr[i] for i in rng.integers(0, len(tr), args.batch_size)] for _ in range(args.batches)]
-    out: dict[str, object] = {"states": args.batches * args.batch_size, "max_nodes": args.max_nodes}
+    out: dict[str, object] = {"states": args.batches * args.batch_size, "max_nodes": args.max_nodes,
+                              "eligible_share": round(len(tr) / max(len(store.split("train")), 1), 3)}
     for kind in ("treelstm", "gru"):
         for share in (True, False):
             torch.manual_seed(0)

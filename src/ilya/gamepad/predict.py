@@ -83,8 +83,10 @@ class SvmModel:
         y = np.array([ex.label(task) for ex in examples])
         svm = LinearSVC(C=c, random_state=seed, max_iter=5000)
         svm.fit(x, y)
-        coef = svm.coef_ if len(svm.classes_) > 2 else np.vstack([-svm.coef_[0], svm.coef_[0]])
-        icpt = svm.intercept_ if len(svm.classes_) > 2 else np.array([-svm.intercept_[0], svm.intercept_[0]])
+        w = np.asarray(svm.coef_)
+        b = np.asarray(svm.intercept_).reshape(-1)
+        coef = w if len(svm.classes_) > 2 else np.vstack([-w[0], w[0]])
+        icpt = b if len(svm.classes_) > 2 else np.array([-b[0], b[0]])
         return cls(features, coef, icpt, svm.classes_, n_classes(task), max_nodes)
 
     def scores(self, store: Store, examples: list[Example]) -> np.ndarray:
