@@ -23,11 +23,11 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 
-Term = Union[str, tuple["Term", "Term"]]
+Term: TypeAlias = "str | tuple[Term, Term]"
 RULES = ("bb", "mm", "idl", "idr", "assoc", "assoc_l")
 PRELUDE = """Section Rewrite.
 Variable G : Type.
