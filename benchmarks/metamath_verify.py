@@ -53,7 +53,7 @@ def verify_cpu_split(db: Path) -> None:
     """CPU seconds of the compiled core's verification: all proofs in one forked worker vs half each in
     two (what --jobs 2 can gain on idle cores, independent of other load on the machine)."""
     from ilya.metamath._fast import Core
-    from ilya.metamath.verify import split_chunks
+    from ilya.metamath.batch import split_chunks
 
     core = Core()
     t0 = time.perf_counter()
@@ -90,7 +90,9 @@ def verify_cpu_split(db: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, default=Path("/usr/share/metamath/databases/set.mm"))
+    from ilya.core.data import metamath_database
+
+    ap.add_argument("--db", type=Path, default=metamath_database("set.mm", must_exist=False))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-python", action="store_true", help="skip the pure-Python backend (slow)")
     ap.add_argument("--no-tests", action="store_true", help="skip the slow tests")
