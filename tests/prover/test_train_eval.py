@@ -151,6 +151,23 @@ def test_eval_writes_only_verified_proofs(slice_db, dataset, tmp_path, capsys):
     assert set(rows[0]) == {"label", "proof", "steps", "setmm_steps"}
     _reverify(slice_db[1], {r["label"]: r["proof"] for r in rows})
     assert out["metamath_exe_accepted"] == out["proved"]
+    # the registered figures: % proved vs budget rises to the eval's figure; the headline row is the
+    # summary's (only for runs on set.mm itself: this slice gives none until its summary says set.mm)
+    from ilya.core import figures
+    from ilya.core.runs import Run
+    from ilya.prover.plots import proved_vs_budget
+
+    run = Run.load(tmp_path / "prover" / "ev")
+    results = [json.loads(x) for x in (run.path / "results.jsonl").read_text().splitlines()]
+    ks, pct = proved_vs_budget(results, 8)
+    assert ks == list(range(1, 9)) and pct == sorted(pct) and round(pct[-1], 2) == out["proved_pct"]
+    assert (run.path / "plots" / "proved_vs_budget.png").is_file()  # drawn by draw_run at the end of eval
+    assert figures.headline_rows("prover", [run]) == []
+    run.summary(database="/usr/share/metamath/databases/set.mm")
+    [row] = figures.headline_rows("prover", [run])
+    assert row.ours == f"{out['proved_pct']}% ({out['proved']}/12)" and row.paper.startswith("29.22% (160M)")
+    paths = figures.draw_paper("prover", [run], tmp_path / "paper")
+    assert [p.name for p in paths] == ["prover_budget.png"]
 
 
 def test_eval_refuses_bad_input(dataset, tmp_path, capsys):

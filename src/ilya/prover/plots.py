@@ -11,6 +11,7 @@ from typing import Any
 from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
+from ilya.prover.config import EvalConfig
 
 PAPER_PROVED_PCT = {"160M": 29.22, "best": 56.22}
 """GPT-f's % of the set.mm test split proved: its 160M model trained from scratch, and its best model
@@ -44,12 +45,13 @@ def eval_figures(run: Run) -> list[Path]:
     if not rows:
         return []
     paths: list[Path] = []
-    ks, pct = proved_vs_budget(rows, int(run.config.get("d", 32)))
+    cfg = run.config_as(EvalConfig)
+    ks, pct = proved_vs_budget(rows, cfg.d)
     fig, ax = new_figure()
-    ax.plot(ks, pct, label=run.config.get("policy", "model"))
+    ax.plot(ks, pct, label=cfg.policy)
     ax.set_xlabel("expansion budget d")
     ax.set_ylabel("% proved")
-    ax.set_title(f"prover: % proved vs expansions ({run.config.get('split')}, e={run.config.get('e')})")
+    ax.set_title(f"prover: % proved vs expansions ({cfg.split}, e={cfg.e})")
     paths.append(save_figure(fig, run.plots_dir / "proved_vs_budget.png"))
     proved = [r for r in rows if r["proved"] and r.get("setmm_steps")]
     if proved:
@@ -102,8 +104,9 @@ def compare_budget(runs: list[Run], out: Path) -> list[Path]:
         return []
     fig, ax = new_figure()
     for run in evals:
-        ks, pct = proved_vs_budget(_jsonl(run.path / "results.jsonl"), int(run.config.get("d", 32)))
-        ax.plot(ks, pct, label=f"{run.name} ({run.config.get('policy')}, {run.config.get('split')})")
+        cfg = run.config_as(EvalConfig)
+        ks, pct = proved_vs_budget(_jsonl(run.path / "results.jsonl"), cfg.d)
+        ax.plot(ks, pct, label=f"{run.name} ({cfg.policy}, {cfg.split})")
     for name, pct in PAPER_PROVED_PCT.items():
         ax.axhline(pct, linestyle=":", color="grey")
         ax.text(1, pct, f"GPT-f {name}: {pct}% (d=128)", va="bottom", fontsize=8)
@@ -120,17 +123,18 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
     rows: list[HeadlineRow] = []
     for run in _eval_runs(runs):
         s = run.read_summary()
-        if "proved_pct" not in s or run.config.get("split") != "test":
+        c = run.config_as(EvalConfig)
+        if "proved_pct" not in s or c.split != "test" or c.labels:
             continue
-        if "set.mm" not in str(s.get("database", "set.mm")):
+        if Path(str(s.get("database", "set.mm"))).name != "set.mm":  # a slice or another database
             continue
-        c = run.config
         rows.append(HeadlineRow(
-            claim=f"% of set.mm test theorems proved ({s.get('policy', c.get('policy'))})",
+            claim=f"% of set.mm test theorems proved ({c.policy})",
             paper=f"{PAPER_PROVED_PCT['160M']}% (160M) / {PAPER_PROVED_PCT['best']}% (best), e=32 d=128",
             ours=f"{s['proved_pct']}% ({s['proved']}/{s['attempted']})",
-            protocol=f"e={c.get('e')} d={c.get('d')} {c.get('time_limit')} s/theorem, {c.get('decode')} decoding",
+            protocol=f"e={c.e} d={c.d} {c.time_limit:g} s/theorem, {c.decode} decoding, "
+                     + ("whole split" if not c.limit else f"first {c.limit} (hash order)"),
             run=f"prover/{run.name}",
-            command=(f"ilya prover eval --policy {c.get('policy')}" + (f" --model {c.get('model')}" if c.get("model")
-                     else "") + f" --e {c.get('e')} --d {c.get('d')} --limit {c.get('limit')}")))
+            command=(f"ilya prover eval --policy {c.policy}" + (f" --model {c.model}" if c.model else "")
+                     + f" --e {c.e} --d {c.d} --time-limit {c.time_limit:g} --limit {c.limit}")))
     return rows
