@@ -9,7 +9,20 @@ no torch.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names for type checkers; at run time they load on first use (below)
+    from ilya.ffjord.cnf import (
+        CNF,
+        FlowConfig,
+        SequentialFlow,
+        SolverOptions,
+        build_flow,
+        standard_normal_logprob,
+    )
+    from ilya.ffjord.divergence import divergence_exact, divergence_hutchinson, sample_noise
+    from ilya.ffjord.layers import ODEnet
+    from ilya.ffjord.odefunc import ODEFunc
 
 _WHERE = {
     "CNF": "ilya.ffjord.cnf", "FlowConfig": "ilya.ffjord.cnf", "SequentialFlow": "ilya.ffjord.cnf",

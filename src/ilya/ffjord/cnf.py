@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 import torch.nn as nn
@@ -91,9 +92,10 @@ class CNF(nn.Module):
             params = tuple(p for p in self.odefunc.parameters() if p.requires_grad)
             if context is not None and context.requires_grad:
                 params = (*params, context)
-            traj = odeint_adjoint(self.odefunc, state0, times, adjoint_params=params, **self._solver_kwargs())
+            solved = odeint_adjoint(self.odefunc, state0, times, adjoint_params=params, **self._solver_kwargs())
         else:
-            traj = odeint(self.odefunc, state0, times, **self._solver_kwargs())
+            solved = odeint(self.odefunc, state0, times, **self._solver_kwargs())
+        traj = cast(tuple[torch.Tensor, ...], solved)  # one (len(times), ...) tensor per state component
         sign = -1.0 if reverse else 1.0
         if len(times) > 2:  # the whole trajectory was asked for (plots of the flow over time)
             return traj[0], sign * traj[1]
@@ -150,10 +152,15 @@ class SequentialFlow(nn.Module):
     def regularisation(self) -> dict[str, torch.Tensor]:
         """The batch means of the integrated RNODE terms of the last forward pass, summed over blocks."""
         out: dict[str, torch.Tensor] = {}
-        for block in self.blocks:
+        for block in self.cnf_blocks:
             for name, r in zip(block.odefunc.regularisers, block.regs, strict=True):
                 out[name] = out.get(name, 0.0) + r.mean()
         return out
+
+    @property
+    def cnf_blocks(self) -> list[CNF]:
+        """The blocks, typed (``self.blocks`` is the ModuleList that registers them)."""
+        return [b for b in self.blocks if isinstance(b, CNF)]
 
     # ---------------------------------------------------------------- counters
     def odefuncs(self) -> list[ODEFunc]:

@@ -91,7 +91,7 @@ class MultiscaleCNF(nn.Module):
         """Logit-space images -> (log p(w), the factored-out latents concatenated), per image."""
         logp = torch.zeros(w.shape[0], device=w.device)
         x = w
-        for i, flow in enumerate(self.scales):
+        for i, flow in enumerate(self.flows):
             x, delta = flow(x)
             logp = logp + delta
             if i < self.n_scales - 1:
@@ -112,33 +112,38 @@ class MultiscaleCNF(nn.Module):
         c, h, w = self.scale_shapes[-1]
         x = torch.randn(n, c, h, w, device=device)
         for i in reversed(range(self.n_scales)):
-            x, _ = self.scales[i].inverse(x)
+            x, _ = self.flows[i].inverse(x)
             if i > 0:
                 x = unsqueeze(torch.cat([torch.randn_like(x), x], dim=1))
         return logit_inverse(x, self.alpha)
 
+    @property
+    def flows(self) -> list[SequentialFlow]:
+        """The per-scale flows, typed (``self.scales`` is the ModuleList that registers them)."""
+        return [s for s in self.scales if isinstance(s, SequentialFlow)]
+
     # counters shared with SequentialFlow
     def reset_nfe(self) -> None:
-        for s in self.scales:
+        for s in self.flows:
             s.reset_nfe()
 
     def nfe(self) -> int:
-        return sum(s.nfe() for s in self.scales)
+        return sum(s.nfe() for s in self.flows)
 
     def nfe_vjp(self) -> int:
-        return sum(s.nfe_vjp() for s in self.scales)
+        return sum(s.nfe_vjp() for s in self.flows)
 
     def regularisation(self) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = {}
-        for s in self.scales:
+        for s in self.flows:
             for k, v in s.regularisation().items():
                 out[k] = out.get(k, 0.0) + v
         return out
 
     def set_divergence(self, divergence: str) -> None:
-        for s in self.scales:
+        for s in self.flows:
             s.set_divergence(divergence)
 
     def set_solver(self, **changes) -> None:
-        for s in self.scales:
+        for s in self.flows:
             s.set_solver(**changes)

@@ -77,7 +77,7 @@ def flow_over_time_figure(model: SequentialFlow, path: Path, n: int = 3000, n_ti
     z = torch.randn(n, 2)
     snaps: list[tuple[str, np.ndarray]] = [("base z ~ N(0, I)", z.numpy())]
     with torch.no_grad():
-        for k, block in reversed(list(enumerate(model.blocks))):
+        for k, block in reversed(list(enumerate(model.cnf_blocks))):
             T = float(block.end_time)
             times = torch.linspace(T, 0.0, n_times)
             traj, _ = block(z, reverse=False, times=times)  # integrate from T down to 0

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the names for type checkers; at run time they load on first use (below)
     import torch
+
+    from ilya.nn.factorized_attention import PARTS, PATTERNS, pattern_mask
 
 __all__ = ["PARTS", "PATTERNS", "attention", "pattern_mask"]
 

@@ -12,6 +12,7 @@ import pickle
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,9 +110,9 @@ def load_digits() -> Images:
     """scikit-learn's 1797 8x8 digits (values 0..16 -> 17 levels); the last 297 are the test set."""
     from sklearn.datasets import load_digits as sk_digits
 
-    d = sk_digits()
-    x = d.images.astype(np.uint8)[:, None]  # (1797, 1, 8, 8)
-    y = d.target.astype(np.int64)
+    d: Any = sk_digits()
+    x = np.asarray(d.images).astype(np.uint8)[:, None]  # (1797, 1, 8, 8)
+    y = np.asarray(d.target).astype(np.int64)
     return Images(x[:1500], x[1500:], y[:1500], y[1500:], n_bins=17)
 
 

@@ -101,8 +101,8 @@ def load_gas(path: Path) -> Splits:
     while np.any(b > 1):
         data = data.drop(columns=data.columns[np.where(b > 1)[0][0]])
         b = n_correlated(data)
-    data = ((data - data.mean()) / data.std()).values  # GAS normalises on the whole set, then splits
-    return _f32(*_split_tail(data))
+    arr = np.asarray(((data - data.mean()) / data.std()).values)  # GAS normalises on the whole set, then splits
+    return _f32(*_split_tail(arr))
 
 
 def load_hepmass(path: Path) -> Splits:
@@ -119,7 +119,7 @@ def load_hepmass(path: Path) -> Splits:
     test = test.drop(columns=test.columns[0])
     test = test.drop(columns=test.columns[-1])
     mu, s = train.mean(), train.std()
-    train, test = ((train - mu) / s).values, ((test - mu) / s).values
+    train, test = np.asarray(((train - mu) / s).values), np.asarray(((test - mu) / s).values)
     # drop features whose smallest value occurs more than 5 times (MAF's "max_count" is that count)
     keep = [i for i, col in enumerate(train.T) if sorted(Counter(col).items())[0][1] <= 5]
     train, test = train[:, keep], test[:, keep]
@@ -138,7 +138,7 @@ def load_bsds300(path: Path) -> Splits:
     import h5py
 
     with h5py.File(path / "BSDS300" / "BSDS300.hdf5", "r") as f:
-        return _f32(f["train"][:], f["validation"][:], f["test"][:])
+        return _f32(*(np.asarray(f[k][()]) for k in ("train", "validation", "test")))  # type: ignore[index]
 
 
 def synthetic6(n: int = 60000, seed: int = 0) -> Splits:
