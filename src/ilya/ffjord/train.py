@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -126,7 +127,7 @@ def train_command(cfg: TrainConfig) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------ VAE (§5.3)
-def binarised(name: str, root: Any, download_missing: bool) -> tuple[np.ndarray, np.ndarray]:
+def binarised(name: str, root: Path | None, download_missing: bool) -> tuple[np.ndarray, np.ndarray]:
     im = load_images(name, root, download_missing)
     half = (im.n_bins - 1) / 2
     flat = [(a.reshape(len(a), -1) > half).astype(np.float32) for a in (im.train, im.test)]

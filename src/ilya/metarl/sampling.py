@@ -51,10 +51,10 @@ class EnvSpec:
         return int(self.cfg.horizon)
 
 
-_ENV_CACHE: dict[tuple, Any] = {}
+_ENV_CACHE: dict[tuple[EnvSpec, tuple[int, ...]], KrazyWorldVec | MazeVec] = {}
 
 
-def _env(spec: EnvSpec, seeds: tuple[int, ...]) -> Any:
+def _env(spec: EnvSpec, seeds: tuple[int, ...]) -> KrazyWorldVec | MazeVec:
     """Vectorised envs are cached per (spec, task list): drawing worlds costs more than resetting them."""
     key = (spec, seeds)
     if key not in _ENV_CACHE:
