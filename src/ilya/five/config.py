@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
+
+import tyro
 
 from ilya.core.config import OptimConfig, RunConfig
 
@@ -129,7 +131,7 @@ class TrainConfig(RunConfig):
 class EvalConfig:
     """Play a trained run's policy against the scripted bot or random heroes; win rate with its interval."""
 
-    run: str
+    run: Annotated[str, tyro.conf.Positional]
     """the run (folder, five/name or name)"""
     opponent: Opponent = "scripted"
     """scripted bot or random heroes"""
@@ -147,7 +149,7 @@ class EvalConfig:
 class RateConfig:
     """Rate a run's checkpoints against random, the scripted bot and each other with TrueSkill."""
 
-    run: str
+    run: Annotated[str, tyro.conf.Positional]
     """the run (folder, five/name or name)"""
     games: int = 16
     """games per pairing"""

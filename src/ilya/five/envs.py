@@ -7,7 +7,7 @@ per lane and an ancient; the ancient takes no damage while all towers of its sid
 won by destroying the enemy ancient (at ``max_steps`` the side with more structure HP wins, equal is a
 draw).  Heroes have health, mana, two abilities with cooldowns (a nuke and a stun), gold from last hits
 (the hero whose damage kills a creep gets `LAST_HIT_GOLD`), from kills and a trickle over time; gold
-raises a hero's damage.  Dead heroes respawn at their fountain after `RESPAWN` steps.  Each team sees
+raises a hero's damage; heroes near a dying enemy share its experience (XP, rewarded as in the paper).  Dead heroes respawn at their fountain after `RESPAWN` steps.  Each team sees
 enemy units only within `VISION` of one of its own units (structures are always visible).
 
 Rules a test can check, all in one step of `LaneGame.step` (simultaneous moves; damage is applied at
@@ -65,6 +65,9 @@ LAST_HIT_GOLD = 40.0
 KILL_GOLD = 150.0
 TOWER_GOLD = 100.0
 PASSIVE_GOLD = 0.25
+XP_RADIUS = 12.0  # heroes this close to a dying enemy share its experience
+CREEP_XP = 100.0
+HERO_XP = 200.0
 GRID = 1024.0  # positions are multiples of 1/GRID
 
 # kind stats: hp, damage, range, attack cooldown, speed
@@ -253,7 +256,7 @@ class LaneGame:
             "mana": self.max_mana[None].repeat(n, 0).copy(), "cd": np.zeros((n, N_HEROES, 2), np.int32),
             "respawn": np.zeros((n, N_HEROES), np.int32), "gold": np.zeros((n, N_HEROES), f),
             "last_hits": np.zeros((n, N_HEROES), np.int32), "kills": np.zeros((n, N_HEROES), np.int32),
-            "deaths": np.zeros((n, N_HEROES), np.int32), "t": np.zeros(n, np.int64),
+            "deaths": np.zeros((n, N_HEROES), np.int32), "xp": np.zeros((n, N_HEROES), f), "t": np.zeros(n, np.int64),
             "cand": np.full((n, N_HEROES, K), -1, np.int64),
         }
 
@@ -430,7 +433,7 @@ class LaneGame:
         """Legal (kind (n,10,5), direction (n,10,8), target (n,10,K)) for the current state."""
         s = self.s
         alive = s["alive"][:, :N_HEROES] & (s["stun"][:, :N_HEROES] <= 0)
-        has_t = (s["cand"] >= 0).any(-1)
+        has_t: np.ndarray = np.asarray((s["cand"] >= 0).any(-1))
         hp = self.hero_param
         kind = np.zeros((self.n, N_HEROES, len(KINDS)), bool)
         kind[..., NOOP] = True
@@ -590,6 +593,12 @@ class LaneGame:
             gold[:, (1 - t) * TEAM:(2 - t) * TEAM] += (fell * TOWER_GOLD)[:, None]
         gold += PASSIVE_GOLD
         s["gold"] += gold
+        # experience: shared by the enemy heroes near a dying creep or hero
+        xp_unit = np.where(self.is_creep, CREEP_XP, np.where(self.is_hero, HERO_XP, 0.0))[None] * dying  # (n, U)
+        near = (D[:, :N_HEROES] <= XP_RADIUS) & self.enemy[:N_HEROES][None] & alive[:, :N_HEROES, None]
+        share = near / np.maximum(near.sum(1, keepdims=True), 1)
+        xp = (share * xp_unit[:, None, :]).sum(-1).astype(f)
+        s["xp"] = s["xp"] + xp
         s["alive"] = alive & ~dying
         s["hp"] = np.maximum(s["hp"], 0)
         s["target"][:, tw] = np.where(np.take_along_axis(s["alive"], np.maximum(s["target"][:, tw], 0), 1),
@@ -643,10 +652,12 @@ class LaneGame:
                                       (s["hp"][:, :N_HEROES] - before_hp[:, :N_HEROES]) / mh, 0).astype(f),
             "mana_frac_delta": np.where(before_alive[:, :N_HEROES] & s["alive"][:, :N_HEROES],
                                         (s["mana"] - before_mana) / self.max_mana, 0).astype(f),
-            "gold": (s["gold"] - before_gold).astype(f),
+            "gold": (s["gold"] - before_gold).astype(f), "xp": xp,
             "last_hits": (s["last_hits"] - before_lh).astype(f),
             "died": hero_died.astype(f),
             "towers_lost": np.stack([tower_fell[:, L.team[tw] == t].sum(1) for t in (0, 1)], 1).astype(f),
+            "tower_dmg": np.stack([(before_hp[:, tw[L.team[tw] == t]] - s["hp"][:, tw[L.team[tw] == t]]).sum(1)
+                                   / TOWER_STATS[0] for t in (0, 1)], 1).astype(f),
             "ancient_dmg": np.stack([(before_hp[:, L.ancients[t]] - s["hp"][:, L.ancients[t]])
                                      / ANCIENT_STATS[0] for t in (0, 1)], 1).astype(f),
             "stats_last_hits": s["last_hits"].copy(), "stats_kills": s["kills"].copy(),

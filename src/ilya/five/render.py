@@ -69,7 +69,7 @@ def write_replay(frames: Sequence[np.ndarray], out: Path, fps: int = 20) -> Path
         imageio.mimsave(out, list(frames), duration=1.0 / fps, loop=0)
     elif out.suffix.lower() == ".mp4":
         try:
-            import imageio_ffmpeg  # noqa: F401
+            import imageio_ffmpeg  # noqa: F401  # pyright: ignore[reportMissingImports]
         except ImportError:
             raise IlyaError("writing MP4 needs imageio-ffmpeg (pip install imageio-ffmpeg); use a .gif",
                             file=out) from None

@@ -14,12 +14,13 @@ import numpy as np
 TEAM = 5
 WEIGHTS: dict[str, float] = {
     "win": 5.0,
-    "hp": 2.0,  # per fraction of max HP
+    "hp": 0.2,  # per fraction of max HP (paper 2.0: at 2.0 and 0.5 our policies learned to hide in the fountain)
     "mana": 0.75,  # per fraction of max mana
     "gold": 0.006,  # per gold
+    "xp": 0.002,  # per experience point
     "last_hit": 0.16,
     "death": -1.0,
-    "tower": 1.0,  # every hero of the side that destroys a tower
+    "tower": 1.0,  # every hero of the side that destroys a tower: 2/3 as its HP falls, 1/3 when it falls
     "ancient": 5.0,  # per fraction of the enemy ancient's HP, to the attacking side
 }
 
@@ -27,7 +28,7 @@ WEIGHTS: dict[str, float] = {
 def shaped_rewards(info: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
     """(n, 10) per-hero rewards of one step from the game's step ``info``."""
     w = WEIGHTS if weights is None else weights
-    r = (w["hp"] * info["hp_frac_delta"] + w["mana"] * info["mana_frac_delta"] + w["gold"] * info["gold"]
+    r = (w["hp"] * info["hp_frac_delta"] + w["mana"] * info["mana_frac_delta"] + w["gold"] * info["gold"] + w["xp"] * info["xp"]
          + w["last_hit"] * info["last_hits"] + w["death"] * info["died"]).astype(np.float32)
     team_r = np.zeros((r.shape[0], 2), np.float32)
     lost = info["towers_lost"]  # (n, 2): towers of each side that fell
@@ -35,7 +36,8 @@ def shaped_rewards(info: dict[str, np.ndarray], weights: dict[str, float] | None
     winner = info["winner"]
     for t in (0, 1):
         e = 1 - t
-        team_r[:, t] = w["tower"] * lost[:, e] + w["ancient"] * anc[:, e] + w["win"] * (winner == t)
+        team_r[:, t] = w["tower"] * (lost[:, e] / 3.0 + 2.0 / 3.0 * info["tower_dmg"][:, e]) \
+            + w["ancient"] * anc[:, e] + w["win"] * (winner == t)
     r[:, :TEAM] += team_r[:, :1]
     r[:, TEAM:] += team_r[:, 1:]
     return r

@@ -1,0 +1,143 @@
+"""`ilya five eval | rate | replay | bench`: win rates, TrueSkill, replays and the game's speed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from ilya.core.errors import IlyaError
+from ilya.core.runs import Run
+from ilya.core.stats import rate as rate_stat
+from ilya.five.bots import RandomBot, ScriptedBot
+from ilya.five.config import BenchConfig, EvalConfig, GameConfig, RateConfig, ReplayConfig, TrainConfig
+from ilya.five.envs import TEAM, LaneGame, check_game, obs_dim
+from ilya.five.matches import make_player, play
+from ilya.five.policy import FivePolicy
+from ilya.five.render import frame, write_replay
+
+
+def run_game_config(run: Run) -> GameConfig:
+    """The rules a run's latest policy plays by (after surgery, with the extended observations)."""
+    tcfg = run.config_as(TrainConfig)
+    from ilya.five.train import load_policy
+
+    model, extra = load_policy(run)
+    game = replace(tcfg.game, obs=tcfg.surgery.obs) if extra.get("operated") else tcfg.game
+    if obs_dim(game) != model.shape.obs_dim:
+        raise IlyaError(f"checkpoint of five/{run.name} reads {model.shape.obs_dim} features but its game gives "
+                        f"{obs_dim(game)}", file=run.checkpoints_dir)
+    return game
+
+
+def _load(ref: str, runs_dir: Any) -> tuple[Run, FivePolicy, GameConfig]:
+    from ilya.five.train import load_policy
+
+    run = Run.load(ref, runs_dir, system="five")
+    if "game" not in run.config or "model" not in run.config:
+        raise IlyaError(f"run {run.system}/{run.name} is not a five training run", file=run.path / "config.json")
+    model, _ = load_policy(run)
+    return run, model, run_game_config(run)
+
+
+def evaluate(cfg: EvalConfig) -> dict[str, Any]:
+    if cfg.games < 2:
+        raise IlyaError(f"--games: expected at least 2 (one per side), got {cfg.games}")
+    run, model, game = _load(cfg.run, cfg.runs_dir)
+    r = play(model, cfg.opponent, cfg.games, game, seed=cfg.seed)
+    s = rate_stat(r.wins, r.games)
+    out = {"run": run.name, "opponent": cfg.opponent, "games": r.games, "wins": r.wins, "losses": r.losses,
+           "draws": r.draws, "win_rate": r.win_rate, "win_rate_lo": s.lo, "win_rate_hi": s.hi,
+           "mean_length": float(np.mean(r.lengths))}
+    if not cfg.json:
+        print(f"five/{run.name} vs {cfg.opponent}: {r.wins} wins, {r.losses} losses, {r.draws} draws in {r.games} "
+              f"games (win rate {r.win_rate:.3f}, 95% interval of wins {s.lo:.2f}-{s.hi:.2f})")
+    return out
+
+
+def rate(cfg: RateConfig) -> dict[str, Any]:
+    from ilya.five.rating import rate as trueskill_rate
+    from ilya.five.rating import snapshots
+
+    run = Run.load(cfg.run, cfg.runs_dir, system="five")
+    if "game" not in run.config:
+        raise IlyaError(f"run {run.system}/{run.name} is not a five training run", file=run.path / "config.json")
+    folder = run.path / "snapshots"
+    if not snapshots(folder):
+        raise IlyaError(f"run five/{run.name} has no snapshots to rate", file=folder)
+    tcfg = run.config_as(TrainConfig)
+    game = replace(tcfg.game, obs="extended") if tcfg.surgery.at > 0 else tcfg.game
+    res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed)
+    import json
+
+    from ilya.core.checkpoint import atomic_write_text
+
+    atomic_write_text(run.path / "trueskill.json", json.dumps(res, indent=1) + "\n")
+    best = max((r for r in res["ratings"] if r["version"] >= 0), key=lambda r: r["version"])
+    scripted = next(r for r in res["ratings"] if r["name"] == "scripted")
+    out = {"run": run.name, "ratings": res["ratings"], "latest": best, "scripted_mu": scripted["mu"]}
+    from ilya.five.plots import trueskill_figure
+
+    out["figure"] = str(trueskill_figure(run))
+    if not cfg.json:
+        for r in res["ratings"]:
+            print(f"{r['name']:>10}  game steps {r['game_steps']:>9}  TrueSkill μ {r['mu']:+7.2f} ± {r['sigma']:.2f}")
+        print(f"figure: {out['figure']}")
+    return out
+
+
+def replay(cfg: ReplayConfig) -> dict[str, Any]:
+    if cfg.run is not None:
+        _, model, game = _load(cfg.run, cfg.runs_dir)
+        first: object = model
+    else:
+        check_game(cfg.game)
+        game, first = cfg.game, "scripted"
+    g = LaneGame(1, game, seed=cfg.seed, autoreset=False)
+    obs = g.reset()
+    pa, pb = make_player(first, 1, cfg.seed), make_player(cfg.opponent, 1, cfg.seed + 1)
+    from ilya.five.matches import _act
+
+    frames = [frame(g, 0, team_view=0)]
+    winner = -1
+    for t in range(min(cfg.steps, game.max_steps)):
+        ka, da, ta = _act(pa, g, obs)
+        kb, db, tb = _act(pb, g, obs)
+        sl = slice(0, TEAM)
+        k, d, tt = ka.copy(), da.copy(), ta.copy()
+        k[:, TEAM:], d[:, TEAM:], tt[:, TEAM:] = kb[:, TEAM:], db[:, TEAM:], tb[:, TEAM:]
+        del sl
+        obs, _, done, info = g.step(k, d, tt)
+        if (t + 1) % max(cfg.every, 1) == 0:
+            frames.append(frame(g, 0, team_view=0))
+        if done[0]:
+            winner = int(info["winner"][0])
+            break
+    path = write_replay(frames, cfg.out)
+    print(f"{len(frames)} frames -> {path} (winner: {['radiant', 'dire', 'draw'][winner] if winner >= 0 else 'none yet'})")
+    return {"out": str(path), "frames": len(frames), "winner": winner}
+
+
+def game_speed(cfg: BenchConfig) -> dict[str, Any]:
+    g = LaneGame(cfg.games, cfg.game, seed=0)
+    bot: RandomBot | ScriptedBot = RandomBot(0) if cfg.actions == "random" else ScriptedBot(cfg.games)
+    for _ in range(10):
+        g.step(*bot.act(g))
+    t0 = time.perf_counter()
+    for _ in range(cfg.steps):
+        g.step(*bot.act(g))
+    dt = time.perf_counter() - t0
+    steps = cfg.steps * cfg.games / dt
+    return {"games": cfg.games, "actions": cfg.actions, "game_steps_per_s": steps, "hero_steps_per_s": steps * 10,
+            "seconds": dt}
+
+
+def bench(cfg: BenchConfig) -> dict[str, Any]:
+    r = game_speed(cfg)
+    if not cfg.json:
+        print(f"{r['game_steps_per_s']:,.0f} game steps/s ({r['hero_steps_per_s']:,.0f} hero-steps/s), "
+              f"{cfg.games} games, {cfg.actions} actions", file=sys.stdout)
+    return r

@@ -1,0 +1,129 @@
+"""Figures of `ilya five`: TrueSkill over training (the headline), staleness and sample reuse, win rates,
+and the ablations (team spirit, staleness, surgery) from groups of runs."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
+from ilya.core.plotting import new_figure, save_figure
+from ilya.core.runs import Run
+from ilya.core.stats import mean_se
+
+
+def trueskill_figure(run: Run) -> Path:
+    """TrueSkill μ (random heroes = 0) of the run's snapshots against game steps, the scripted bot as a line."""
+    res = json.loads((run.path / "trueskill.json").read_text())
+    snaps = sorted((r for r in res["ratings"] if r["version"] >= 0), key=lambda r: r["game_steps"])
+    fig, ax = new_figure()
+    xs = [r["game_steps"] for r in snaps]
+    ax.errorbar(xs, [r["mu"] for r in snaps], yerr=[r["sigma"] for r in snaps], marker="o", label="policy snapshots")
+    for ref, style in (("scripted", "--"), ("random", ":")):
+        mu = next(r["mu"] for r in res["ratings"] if r["name"] == ref)
+        ax.axhline(mu, linestyle=style, color="gray", label=f"{ref} ({mu:+.1f})")
+    ax.set_xlabel("game steps of training")
+    ax.set_ylabel("TrueSkill μ (random heroes = 0)")
+    ax.set_title(f"five/{run.name}: TrueSkill over training")
+    ax.legend()
+    return save_figure(fig, run.plots_dir / "trueskill.png", curves=1)
+
+
+@run_figure("five", "trueskill")
+def _trueskill(run: Run) -> list[Path]:
+    return [trueskill_figure(run)] if (run.path / "trueskill.json").exists() else []
+
+
+@run_figure("five", "staleness")
+def staleness_figure(run: Run) -> list[Path]:
+    """Staleness (policy versions behind the learner) and sample reuse per iteration, on two axes."""
+    s_steps, stale = run.series("staleness")
+    r_steps, reuse = run.series("sample_reuse")
+    if not s_steps:
+        return []
+    fig, axes = new_figure(2, 1, sharex=True, figsize=(6, 5))
+    axes[0].plot(s_steps, stale)
+    axes[0].set_ylabel("staleness (versions)")
+    axes[0].set_title(f"five/{run.name}: staleness and sample reuse")
+    axes[1].plot(r_steps, reuse)
+    axes[1].set_ylabel("sample reuse")
+    axes[1].set_xlabel("iteration")
+    return [save_figure(fig, run.plots_dir / "staleness_reuse.png", curves=2)]
+
+
+# ------------------------------------------------------------------------------------------ ablations
+ABLATION = re.compile(r"^abl-(?P<group>[a-z]+)-(?P<arm>[A-Za-z0-9.]+)-s(?P<seed>\d+)$")
+
+
+def _ablation_runs(runs: list[Run]) -> dict[str, dict[str, list[Run]]]:
+    out: dict[str, dict[str, list[Run]]] = defaultdict(lambda: defaultdict(list))
+    for r in runs:
+        m = ABLATION.match(r.name)
+        if m and r.system == "five":
+            out[m["group"]][m["arm"]].append(r)
+    return out
+
+
+def ablation_figure(group: str, arms: dict[str, list[Run]], out: Path, key: str = "eval/win_rate_scripted"
+                    ) -> Path | None:
+    """Mean ± s.e. over seeds of ``key`` against game steps, one curve per arm."""
+    fig, ax = new_figure()
+    curves = 0
+    for arm, rs in sorted(arms.items()):
+        series = []
+        for r in rs:
+            steps, vals = r.series(key)
+            gs = dict(zip(*r.series("game_steps"), strict=True))
+            if steps:
+                series.append(([gs.get(s, np.nan) for s in steps], vals))
+        if not series:
+            continue
+        n = min(len(v) for _, v in series)
+        xs = np.nanmean([np.asarray(x[:n], float) for x, _ in series], 0)
+        ys = np.asarray([v[:n] for _, v in series], float)
+        m = ys.mean(0)
+        se = ys.std(0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(m)
+        ax.plot(xs, m, marker="o", label=f"{arm} ({len(series)} seeds)")
+        ax.fill_between(xs, m - se, m + se, alpha=0.2)
+        curves += 1
+    if curves == 0:
+        return None
+    ax.set_xlabel("game steps of training")
+    ax.set_ylabel(key.split("/")[-1].replace("_", " "))
+    ax.set_title(f"five ablation: {group}")
+    ax.legend()
+    return save_figure(fig, out / f"ablation_{group}.png", curves=curves)
+
+
+@paper_figure("five", "ablations", title="Ablations: team spirit, staleness, surgery vs from scratch")
+def ablations(runs: list[Run], out: Path) -> list[Path]:
+    paths = []
+    for group, arms in _ablation_runs(runs).items():
+        p = ablation_figure(group, arms, out)
+        if p is not None:
+            paths.append(p)
+    return paths
+
+
+@headline("five")
+def rows(runs: list[Run]) -> list[HeadlineRow]:
+    out = []
+    for r in runs:
+        s = r.read_summary()
+        if r.system != "five" or "win_rate_scripted" not in s:
+            continue
+        out.append(HeadlineRow(
+            claim="win rate against the scripted bot", paper="99.4% against the public (Dota 2, humans)",
+            ours=f"{s['win_rate_scripted']:.2f}", protocol="games split between the two sides",
+            budget=f"{s.get('train_minutes', 0):.1f} CPU-min, {s.get('game_steps', 0):,} game steps",
+            run=f"five/{r.name}", command="ilya five train --minutes 30"))
+    finals = [r.read_summary().get("win_rate_scripted") for r in runs if r.system == "five"]
+    finals = [f for f in finals if isinstance(f, float)]
+    if len(finals) > 1:
+        m, se = mean_se(finals)
+        out.append(HeadlineRow(claim="mean over runs", paper="", ours=f"{m:.2f} ± {se:.2f}"))
+    return out

@@ -1,0 +1,161 @@
+"""The recipe's pieces against hand-computed values: GAE and PPO as five uses them, team spirit and
+zero-sum, the opponent sampling probabilities and quality update, masked multi-head log-probabilities,
+and surgery's unchanged function."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from ilya.core.errors import IlyaError
+from ilya.five.config import GameConfig, ModelConfig, TrainConfig
+from ilya.five.envs import HEAD_SIZES, MOVE, LaneGame, obs_dim
+from ilya.five.policy import FivePolicy, PolicyShape, log_prob_entropy
+from ilya.five.rewards import final_rewards, tau_at, team_spirit, zero_sum
+from ilya.five.rollout import RolloutWorker, to_numpy
+from ilya.five.selfplay import OpponentPool
+from ilya.five.surgery import max_kl, operate
+from ilya.nn.ppo import gae, ppo_clip_loss
+
+torch.set_num_threads(1)
+
+
+def test_gae_by_hand() -> None:
+    # gamma = 0.5, lambda = 0.5, the episode ends at step 1, then a new one starts at step 2
+    r = torch.tensor([[1.0, 2.0, 3.0]])
+    v = torch.tensor([[0.5, 1.0, 2.0]])
+    d = torch.tensor([[0.0, 1.0, 0.0]])
+    adv, ret = gae(r, v, d, torch.tensor([4.0]), gamma=0.5, lam=0.5)
+    d2 = 3.0 + 0.5 * 4.0 - 2.0  # = 3
+    d1 = 2.0 - 1.0  # terminal: no bootstrap, = 1
+    d0 = 1.0 + 0.5 * 1.0 - 0.5  # = 1
+    a1 = d1
+    a0 = d0 + 0.25 * a1
+    assert adv[0].tolist() == pytest.approx([a0, a1, d2])
+    assert ret[0].tolist() == pytest.approx([a0 + 0.5, a1 + 1.0, d2 + 2.0])
+
+
+def test_ppo_clip_by_hand() -> None:
+    logp_old = torch.zeros(3)
+    logp_new = torch.log(torch.tensor([1.5, 0.5, 1.1]))
+    adv = torch.tensor([1.0, -1.0, 2.0])
+    loss, diag = ppo_clip_loss(logp_new, logp_old, adv, clip=0.2)
+    # min(r A, clip(r) A): 1.2*1, min(-0.5, -0.8) = -0.8, 1.1*2
+    assert float(loss) == pytest.approx(-(1.2 - 0.8 + 2.2) / 3)
+    assert diag["clip_frac"] == pytest.approx(2 / 3)
+
+
+def test_team_spirit_and_zero_sum_by_hand() -> None:
+    r = np.zeros((1, 10), np.float32)
+    r[0, 0] = 1.0
+    mixed = team_spirit(r, 0.3)
+    assert mixed[0, 0] == pytest.approx(0.7 + 0.3 * 0.2)
+    assert mixed[0, 1:5] == pytest.approx([0.06] * 4)
+    assert mixed[0, 5:] == pytest.approx([0.0] * 5)
+    final = final_rewards(r, 0.3)
+    assert final[0, 0] == pytest.approx(0.76)
+    assert final[0, 5:] == pytest.approx([-0.2] * 5)  # minus the radiant mean (0.76 + 4 * 0.06) / 5
+    assert final.sum() == pytest.approx(0.0, abs=1e-6)
+    assert team_spirit(r, 1.0)[0, :5] == pytest.approx([0.2] * 5)
+    assert zero_sum(np.ones((2, 10)))[0] == pytest.approx([0.0] * 10)
+    assert tau_at(0.0) == 0.3 and tau_at(0.25) == pytest.approx(0.65) and tau_at(0.9) == 1.0
+
+
+def test_opponent_probabilities_and_quality_update() -> None:
+    pool = OpponentPool(max_size=4, lr=0.01)
+    w = {"x": np.zeros(1)}
+    pool.add(1, w)
+    pool.add(2, w)
+    assert pool.probabilities() == pytest.approx([0.5, 0.5])
+    pool.q[1] = math.log(2.0)
+    assert pool.probabilities() == pytest.approx([1 / 3, 2 / 3])
+    pool.update(pool.ids[1], learner_won=True)  # q_i -= eta / (N p_i) = 0.01 / (2 * 2/3)
+    assert pool.q[1] == pytest.approx(math.log(2.0) - 0.0075)
+    pool.update(pool.ids[0], learner_won=False)  # a loss changes nothing
+    assert pool.q[0] == 0.0
+    pid = pool.add(3, w)  # a newcomer gets the best score
+    assert pool.q[pool.ids.index(pid)] == pytest.approx(max(pool.q))
+    for v in (4, 5):
+        pool.add(v, w)
+    assert len(pool) == 4 and pool.versions[-1] == 5
+
+
+def test_past_fraction_of_games() -> None:
+    worker = RolloutWorker(GameConfig(), 400, seed=0, past_fraction=0.2)
+    worker._draw_opponents(np.ones(400, bool), [(7, 0.25), (9, 0.75)])
+    past = worker.opp >= 0
+    assert 0.15 < past.mean() < 0.25  # 20% of the games against past versions
+    assert 0.65 < (worker.opp[past] == 9).mean() < 0.85  # drawn with p = 0.75
+    learn = worker.learn_rows()
+    assert learn[~past].all() and (learn[past].sum(1) == 5).all()  # the learner plays one side there
+
+
+def test_masked_multi_head_log_probabilities_sum_to_one() -> None:
+    torch.manual_seed(0)
+    logits = torch.randn(1, sum(HEAD_SIZES)) * 2
+    mask = torch.ones(1, sum(HEAD_SIZES), dtype=torch.bool)
+    mask[0, 2] = False  # no attack
+    mask[0, 5 + 8 + 4:] = False  # two empty target slots
+    total = 0.0
+    for kind in range(5):
+        dirs = range(8) if kind == MOVE else [0]
+        targets = range(6) if kind >= 2 else [0]
+        for d in dirs:
+            for t in targets:
+                lp, _ = log_prob_entropy(logits, mask, torch.tensor([[kind, d, t]]))
+                total += float(lp.exp())
+    assert total == pytest.approx(1.0, abs=1e-5)
+
+
+def _random_obs(shape: PolicyShape, B: int = 6, T: int = 12) -> torch.Tensor:
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(B, T, shape.obs_dim, generator=g)
+
+
+def test_surgery_keeps_the_function() -> None:
+    torch.manual_seed(0)
+    base = PolicyShape(obs_dim(GameConfig()), 32, 24)
+    old = FivePolicy(base)
+    with torch.no_grad():
+        old.net.pi.weight.mul_(300.0)  # a policy far from uniform
+    new = operate(old, obs_dim=obs_dim(GameConfig(obs="extended")), hidden=64)
+    assert new.shape.hidden == 64 and new.shape.obs_dim == base.obs_dim + 7
+    x = _random_obs(new.shape)  # the new features are random, not zero
+    mask = torch.ones(*x.shape[:2], sum(HEAD_SIZES), dtype=torch.bool)
+    kl = max_kl(old, new, x, mask)
+    assert kl < 1e-6
+    _, v_old, _ = old(x, old.initial_state(x.shape[0]))
+    _, v_new, _ = new(x, new.initial_state(x.shape[0]))
+    assert torch.allclose(v_old, v_new, atol=1e-5)
+    # an unrelated (not operated) widening changes the function: the test can tell
+    assert max_kl(old, FivePolicy(new.shape), x, mask) > 1e-3
+    # and the new weights learn: the zero columns get gradients
+    logits, v, _ = new(x, new.initial_state(x.shape[0]))
+    (logits.sum() + v.sum()).backward()
+    assert new.net.pi.weight.grad is not None and new.net.pi.weight.grad[:, 32:].abs().sum() > 0
+    assert new.net.embed[0].weight.grad is not None and new.net.embed[0].weight.grad[:, base.obs_dim:].abs().sum() > 0
+
+
+def test_checkpoint_of_another_architecture_is_one_clear_error(tmp_path: Path) -> None:
+    from ilya.five.train import train
+
+    small = dict(iterations=1, num_games=2, rollout_len=4, eval_every=0, eval_games=2, runs_dir=tmp_path,
+                 game=GameConfig(max_steps=20))
+    train(TrainConfig(run="a", model=ModelConfig(hidden=16, embed=16), **small))  # type: ignore[arg-type]
+    with pytest.raises(IlyaError, match="another architecture"):
+        train(TrainConfig(run="b", init_from="a", model=ModelConfig(hidden=32, embed=16), **small))  # type: ignore[arg-type]
+
+
+def test_rollout_chunk_shapes_and_rewards_are_zero_sum() -> None:
+    w = RolloutWorker(GameConfig(max_steps=30), 3, seed=0)
+    model = FivePolicy(PolicyShape(obs_dim(GameConfig()), 16, 16))
+    out = w.rollout(to_numpy(model), T=40, tau=0.5, table=[], pool_weights={})
+    b = out["batch"]
+    assert b["obs"].shape == (40, 30, obs_dim(GameConfig()))
+    assert np.abs(b["rewards"].reshape(40, 3, 10).sum(-1)).max() < 1e-4  # zero-sum
+    assert len(out["results"]) == 3 and b["starts"][30].all()  # every game ended at step 30 and restarted
+    assert isinstance(LaneGame, type)
