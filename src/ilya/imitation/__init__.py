@@ -8,7 +8,13 @@ Public API (imported lazily so that ``ilya imitation --help`` stays light)::
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ilya.imitation.dataset import load_dataset
+    from ilya.imitation.env import BlockStackEnv
+    from ilya.imitation.expert import expert_action, run_expert
+    from ilya.imitation.tasks import Task, make_task_set, parse_layout
 
 _API = {
     "BlockStackEnv": "ilya.imitation.env",
@@ -19,7 +25,7 @@ _API = {
     "Task": "ilya.imitation.tasks",
     "load_dataset": "ilya.imitation.dataset",
 }
-__all__ = sorted(_API)
+__all__ = ["BlockStackEnv", "Task", "expert_action", "load_dataset", "make_task_set", "parse_layout", "run_expert"]
 
 
 def __getattr__(name: str) -> Any:

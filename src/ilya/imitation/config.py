@@ -65,15 +65,15 @@ class CollectConfig(TaskSetConfig):
 class ModelConfig:
     """The paper's networks (section 4), CPU-sized."""
 
-    dim: int = 64
+    dim: int = 48
     """width of block embeddings"""
-    block_layers: int = 2
+    block_layers: int = 1
     """neighbourhood-attention layers over blocks (per time step)"""
     conv_dilations: list[int] = field(default_factory=lambda: [1, 2, 4])
     """dilations of the demonstration network's temporal convolutions"""
     heads: int = 2
     """context network: attention heads over blocks"""
-    hidden: int = 256
+    hidden: int = 128
     """manipulation network: MLP width"""
     temporal_dropout: float = 0.95
     """probability of dropping a demonstration time step in training (the paper: 0.95)"""
@@ -85,6 +85,8 @@ class TrainConfig(TaskSetConfig, RunConfig):
 
     algo: Algo = "dagger"
     """bc (behaviour cloning on the demonstrations) or dagger (then expert labels on the policy's own states)"""
+    conditioning: Conditioning = "demo"
+    """train on the whole demonstration (temporal dropout) or on its final state only"""
     dataset: Path | None = None
     """dataset folder of `ilya imitation collect` (default: collected, or resumed, for these task flags)"""
     demos_per_task: int = 24
@@ -93,7 +95,7 @@ class TrainConfig(TaskSetConfig, RunConfig):
     """demonstrations per test task (when the dataset is collected here)"""
     steps: int = 6000
     """gradient steps in all (BC, then DAgger's rounds share the rest)"""
-    batch: int = 64
+    batch: int = 32
     """(demonstration, state, action) triples per step"""
     dagger_start: float = 0.5
     """DAgger: fraction of steps of plain BC before the first round"""

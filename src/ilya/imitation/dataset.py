@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -107,8 +107,8 @@ def collect(cfg: CollectConfig) -> dict[str, Any]:
     def write(k: int, arrays: dict[str, np.ndarray]) -> None:
         split, i, _ = todo[k]
         path = out / f"{split}_{i:03d}.npz"
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez_compressed(tmp, **cast(dict[str, Any], arrays))
         os.replace(tmp, path)
 
     import time

@@ -22,13 +22,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import gymnasium as gym
-import mujoco
+import mujoco as _mujoco
 import numpy as np
 from gymnasium import spaces
 
 from ilya.imitation.scene import BLOCK_HALF, FINGER_CLOSED, FINGER_OPEN, HAND_START, scene_xml
 from ilya.imitation.tasks import Task, parse_layout
 
+mujoco: Any = _mujoco  # the bindings carry no type stubs pyright can read
 Physics = Literal["full", "hybrid"]
 MAX_MOVE = 0.03
 """metres the hand moves per step at full action"""
@@ -66,7 +67,7 @@ class BlockStackEnv(gym.Env[np.ndarray, np.ndarray]):
         self.width, self.height = width, height
         self.observation_space = spaces.Box(-2.0, 2.0, (obs_dim(max_blocks),), np.float64)
         self.action_space = spaces.Box(-1.0, 1.0, (4,), np.float32)
-        self._renderer: mujoco.Renderer | None = None
+        self._renderer: Any = None
         self._build(self.task.n_blocks)
 
     # ------------------------------------------------------------------ scene

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 
 from ilya.core.errors import IlyaError
+from ilya.imitation.config import TaskSetConfig
 from ilya.imitation.scene import LABELS
 
 
@@ -152,8 +153,6 @@ def make_task_set(max_blocks: int = 6, max_stages: int = 5, n_train: int = 40, n
     return TaskSet(train[:n_train], test[:n_test], max_blocks)
 
 
-def task_set_from_config(cfg: object) -> TaskSet:
-    """The task set of any config with ``max_blocks``, ``max_stages``, ``train_tasks``, ``test_tasks``, ``task_seed``."""
-    return make_task_set(int(cfg.max_blocks), int(cfg.max_stages),
-                         int(cfg.train_tasks), int(cfg.test_tasks),
-                         int(cfg.task_seed))
+def task_set_from_config(cfg: TaskSetConfig) -> TaskSet:
+    """The task set of a config's task flags."""
+    return make_task_set(cfg.max_blocks, cfg.max_stages, cfg.train_tasks, cfg.test_tasks, cfg.task_seed)

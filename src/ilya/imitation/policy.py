@@ -1,0 +1,231 @@
+"""The paper's networks (section 4): demonstration network, context network, manipulation network.
+
+Every observation splits into the gripper's state (hand position and opening) and, per block slot, its
+position relative to the gripper and a present flag.  Blocks are handled alike (weights shared over
+blocks), so the same network serves scenes of any number of blocks up to ``max_blocks``.
+
+* Each block's embedding includes a learned embedding of its label, so "put b on a" can be said.
+* `NeighbourhoodAttention`: each block attends over the other present blocks, with keys and values that
+  see where each neighbour is relative to it (plain dot-product attention, less a learned multiple of
+  the squared distance, so a block first sees the blocks it touches).
+* `DemonstrationNetwork`: per time step, an embedding of each block and neighbourhood attention; then
+  dilated temporal convolutions along time, per block.  Temporal dropout (`temporal_dropout`) keeps a
+  random 5 % of the demonstration's steps in training (p = 0.95) and a regular 5 % at test time.
+* `ContextNetwork`: the current state, embedded the same way, queries the demonstration along time, per
+  block; then attention heads over blocks pick out what matters now (their outputs carry the attended
+  blocks' positions relative to the gripper).
+* `ManipulationNetwork`: an MLP from the gripper's state and the context to the action (3-D move and a
+  grip logit).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ilya.imitation.config import ModelConfig
+
+MAX_LABELS = 10
+"""block labels a-j: each slot has a learned label embedding (which block goes on which is about labels)"""
+
+
+def split_obs(obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(..., 4 + 4B) -> gripper state (..., 4), block positions relative to the gripper (..., B, 3), present (..., B)."""
+    grip = obs[..., :4]
+    blocks = obs[..., 4:].reshape(*obs.shape[:-1], -1, 4)
+    return grip, blocks[..., :3], blocks[..., 3] > 0.5
+
+
+class NeighbourhoodAttention(nn.Module):
+    """Each block attends over the present blocks; keys and values see the neighbour's relative position."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(dim, 2 * dim)
+        self.rel = nn.Linear(3, 2 * dim)
+        self.out = nn.Sequential(nn.Linear(2 * dim, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.norm = nn.LayerNorm(dim)
+        self.dim = dim
+        self.locality = nn.Parameter(torch.tensor(4.0))
+
+    def forward(self, h: torch.Tensor, pos: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
+        """h (N, B, d), pos (N, B, 3), present (N, B) -> (N, B, d)."""
+        q = self.q(h)                                                    # N B d
+        k, v = self.kv(h).chunk(2, dim=-1)                               # N B d
+        delta = pos[:, None, :, :] - pos[:, :, None, :]                   # N B(i) B(j) 3
+        rk, rv = self.rel(delta).chunk(2, dim=-1)                         # N B(i) B(j) d
+        keys = k[:, None, :, :] + rk
+        vals = v[:, None, :, :] + rv
+        logits = (q[:, :, None, :] * keys).sum(-1) / math.sqrt(self.dim)  # N B B
+        logits = logits - self.locality * (delta * delta).sum(-1)         # the neighbourhood: near blocks first
+        eye = torch.eye(present.shape[1], dtype=torch.bool, device=present.device)
+        logits = logits.masked_fill(~present[:, None, :] | eye[None], -1e9)
+        att = torch.softmax(logits, dim=-1)
+        ctx = (att[..., None] * vals).sum(2)                              # N B d
+        h = h + self.out(torch.cat([h, ctx], dim=-1))
+        return self.norm(h) * present[..., None]
+
+
+class BlockEncoder(nn.Module):
+    """Embedding of every block from its relative position and the gripper's state, then neighbourhood attention."""
+
+    def __init__(self, dim: int, layers: int) -> None:
+        super().__init__()
+        self.embed = nn.Sequential(nn.Linear(3 + 4, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.label = nn.Embedding(MAX_LABELS, dim)
+        self.layers = nn.ModuleList(NeighbourhoodAttention(dim) for _ in range(layers))
+
+    def forward(self, obs: torch.Tensor) -> torch.Tensor:
+        """obs (N, D) -> (N, B, d)."""
+        grip, rel, present = split_obs(obs)
+        g = torch.cat([grip[:, :3] * 10.0, grip[:, 3:]], dim=-1)
+        feats = torch.cat([rel * 10.0, g[:, None, :].expand(-1, rel.shape[1], -1)], dim=-1)
+        labels = self.label.weight[: rel.shape[1]][None, :, :]
+        h = (self.embed(feats) + labels) * present[..., None]
+        for layer in self.layers:
+            h = layer(h, rel * 10.0, present)
+        return h
+
+
+class DemonstrationNetwork(nn.Module):
+    """Demonstration (Bt, T, D) with a mask of its kept steps -> per step and block embeddings (Bt, T, B, d)."""
+
+    def __init__(self, cfg: ModelConfig, encoder: BlockEncoder) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.convs = nn.ModuleList(nn.Conv1d(cfg.dim, cfg.dim, 3, dilation=d, padding=d) for d in cfg.conv_dilations)
+
+    def forward(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        bt, t, dim_obs = demo.shape
+        h = self.encoder(demo.reshape(bt * t, dim_obs))                    # (Bt T) B d
+        b, d = h.shape[1], h.shape[2]
+        h = h.reshape(bt, t, b, d).permute(0, 2, 3, 1).reshape(bt * b, d, t)
+        m = mask[:, None, None, :].expand(bt, b, 1, t).reshape(bt * b, 1, t).to(h.dtype)
+        for conv in self.convs:
+            h = (h + F.relu(conv(h * m))) * m
+        return h.reshape(bt, b, d, t).permute(0, 3, 1, 2)
+
+
+class ContextNetwork(nn.Module):
+    """Attention over the demonstration's time steps (per block), then over blocks, given the current state."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        d = cfg.dim
+        self.tq = nn.Linear(2 * d, d)
+        self.tk = nn.Linear(d, d)
+        self.tv = nn.Linear(d, d)
+        self.mix = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Linear(d, d))
+        self.heads = cfg.heads
+        self.bq = nn.Linear(d + 4, cfg.heads * d)
+        self.bk = nn.Linear(d, cfg.heads * d)
+        self.bv = nn.Linear(d, d)
+        self.dim = d
+
+    def forward(self, cur: torch.Tensor, grip: torch.Tensor, rel: torch.Tensor, present: torch.Tensor,
+                demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """cur (Bt, B, d) current block embeddings; demo (Bt, T, B, d) with mask (Bt, T) -> (Bt, heads*(d+3))."""
+        bt, b, d = cur.shape
+        pres = present[..., None].to(cur.dtype)
+        pooled = (cur * pres).sum(1) / pres.sum(1).clamp(min=1.0)           # Bt d
+        q = self.tq(torch.cat([cur, pooled[:, None, :].expand(-1, b, -1)], dim=-1))   # Bt B d
+        k = self.tk(demo)                                                    # Bt T B d
+        v = self.tv(demo)
+        logits = torch.einsum("nbd,ntbd->nbt", q, k) / math.sqrt(d)
+        logits = logits.masked_fill(~mask[:, None, :], -1e9)
+        att = torch.softmax(logits, dim=-1)
+        r = torch.einsum("nbt,ntbd->nbd", att, v)
+        e = self.mix(torch.cat([cur, r], dim=-1)) * pres                    # Bt B d
+        g = torch.cat([(e * pres).sum(1) / pres.sum(1).clamp(min=1.0), grip], dim=-1)
+        hq = self.bq(g).reshape(bt, self.heads, d)
+        hk = self.bk(e).reshape(bt, b, self.heads, d)
+        bl = torch.einsum("nhd,nbhd->nhb", hq, hk) / math.sqrt(d)
+        bl = bl.masked_fill(~present[:, None, :], -1e9)
+        ba = torch.softmax(bl, dim=-1)                                       # Bt H B
+        vals = torch.cat([self.bv(e), rel * 10.0], dim=-1)                   # Bt B d+3
+        return torch.einsum("nhb,nbk->nhk", ba, vals).reshape(bt, -1)
+
+
+class ManipulationNetwork(nn.Module):
+    """MLP: gripper state and context -> [dx, dy, dz] (tanh) and a grip logit."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(4 + cfg.heads * (cfg.dim + 3), cfg.hidden), nn.ReLU(),
+                                 nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 4))
+
+    def forward(self, grip: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        return self.mlp(torch.cat([grip, context], dim=-1))
+
+
+class OneShotPolicy(nn.Module):
+    """π(action | demonstration, current state)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.encoder = BlockEncoder(cfg.dim, cfg.block_layers)
+        self.demo_net = DemonstrationNetwork(cfg, self.encoder)
+        self.context_net = ContextNetwork(cfg)
+        self.manip_net = ManipulationNetwork(cfg)
+
+    def encode_demo(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.demo_net(demo, mask)
+
+    def act_from(self, demo_emb: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        """Raw outputs (Bt, 4): move pre-activations (tanh gives the move) and the grip logit."""
+        grip, rel, present = split_obs(obs)
+        cur = self.encoder(obs)
+        ctx = self.context_net(cur, grip, rel, present, demo_emb, mask)
+        return self.manip_net(grip, ctx)
+
+    def forward(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+        return self.act_from(self.encode_demo(demo, mask), mask, obs)
+
+
+def bc_loss(out: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Squared error of the move (tanh of the first three outputs) plus the grip's binary cross-entropy."""
+    move = F.mse_loss(torch.tanh(out[:, :3]), action[:, :3])
+    grip = F.binary_cross_entropy_with_logits(out[:, 3], (action[:, 3] > 0).to(out.dtype))
+    return move + 0.1 * grip, {"move_mse": move.item(), "grip_bce": grip.item()}
+
+
+def to_action(out: torch.Tensor) -> np.ndarray:
+    """Network outputs (N, 4) -> environment actions (N, 4)."""
+    move = torch.tanh(out[:, :3])
+    grip = torch.where(out[:, 3:] > 0, 1.0, -1.0)
+    return torch.cat([move, grip], dim=-1).detach().cpu().numpy()
+
+
+# ---------------------------------------------------------------------------- temporal dropout
+def dropout_indices(length: int, p: float, rng: np.random.Generator | None) -> np.ndarray:
+    """Kept step indices of a demonstration of ``length + 1`` observations.
+
+    Training (``rng`` given): each step is kept with probability 1 - p (at least one).  Test: every
+    ``round(1 / (1 - p))``-th step counted back from the final one, so the final state is always kept.
+    """
+    n = length + 1
+    if p <= 0:
+        return np.arange(n)
+    if rng is not None:
+        keep = np.flatnonzero(rng.random(n) >= p)
+        return keep if len(keep) else np.array([int(rng.integers(n))])
+    stride = max(1, round(1.0 / (1.0 - p)))
+    return np.arange(n - 1, -1, -stride)[::-1].copy()
+
+
+def pack_demos(demos: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Variable-length (K_i, D) arrays -> padded (N, K, D) tensor and its (N, K) mask."""
+    k = max(len(d) for d in demos)
+    dim = demos[0].shape[1]
+    out = np.zeros((len(demos), k, dim), np.float32)
+    mask = np.zeros((len(demos), k), bool)
+    for i, d in enumerate(demos):
+        out[i, : len(d)] = d
+        mask[i, : len(d)] = True
+    return torch.from_numpy(out), torch.from_numpy(mask)

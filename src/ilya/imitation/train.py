@@ -1,0 +1,212 @@
+"""Behaviour cloning and DAgger for the one-shot policy.
+
+A training example is a triple from one training task: a demonstration (through temporal dropout), and a
+state with the expert's action in it, taken from *another* demonstration of the same task (BC) or, for
+DAgger, also from the states the policy itself visited, labelled by the scripted expert.  DAgger starts
+after ``dagger_start`` of the steps of BC; each round rolls out the policy on every training task
+(executing the expert's action with probability beta, halved every round), asks the expert in every
+visited state and adds those pairs to the task's pool.  Adamax, as in the paper.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ilya.core.device import resolve_device
+from ilya.core.figures import draw_run
+from ilya.core.runs import Run
+from ilya.imitation.config import CollectConfig, TrainConfig
+from ilya.imitation.dataset import Dataset, collect, default_dir, load_dataset, manifest_of
+from ilya.imitation.evaluate import evaluate_policy, expert_rates, state_numpy
+from ilya.imitation.policy import OneShotPolicy, bc_loss, dropout_indices, pack_demos
+from ilya.imitation.rollout import condition, rollouts
+from ilya.imitation.tasks import task_set_from_config
+from ilya.nn.training import Trainer
+
+
+def ensure_dataset(cfg: TrainConfig) -> Dataset:
+    """The dataset of ``cfg`` (collected here, or finished, when it is not there yet)."""
+    ts = task_set_from_config(cfg)
+    expected = manifest_of(ts, cfg.physics, cfg.demos_per_task, cfg.test_demos_per_task, 0)
+    if cfg.dataset is not None:  # a given dataset is read, never collected into
+        return load_dataset(Path(cfg.dataset), expected)
+    path = default_dir(cfg, cfg.runs_dir)
+    ccfg = CollectConfig(max_blocks=cfg.max_blocks, max_stages=cfg.max_stages, train_tasks=cfg.train_tasks,
+                         test_tasks=cfg.test_tasks, task_seed=cfg.task_seed, physics=cfg.physics, out=path,
+                         demos_per_task=cfg.demos_per_task, test_demos_per_task=cfg.test_demos_per_task,
+                         seed=0, runs_dir=cfg.runs_dir, workers=cfg.workers, address=cfg.address)
+    collect(ccfg)
+    return load_dataset(path, expected)
+
+
+class Pools:
+    """Per training task: its demonstrations, and the pool of (state, expert action) pairs to clone."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.demos = data.train
+        self.obs: list[np.ndarray] = []
+        self.act: list[np.ndarray] = []
+        self._src: list[np.ndarray] = []
+        for d in data.train:
+            o = [d["obs"][i, : n] for i, n in enumerate(d["lengths"])]
+            a = [d["actions"][i, : n] for i, n in enumerate(d["lengths"])]
+            src = np.concatenate([np.full(n, i) for i, n in enumerate(d["lengths"])])
+            self.obs.append(np.concatenate(o))
+            self.act.append(np.concatenate(a))
+            self._src.append(src)
+        self.n_demo_pairs = [len(o) for o in self.obs]
+        self.extra_obs: list[list[np.ndarray]] = [[] for _ in data.train]
+        self.extra_act: list[list[np.ndarray]] = [[] for _ in data.train]
+
+    def add(self, task: int, obs: np.ndarray, act: np.ndarray) -> None:
+        self.extra_obs[task].append(obs)
+        self.extra_act[task].append(act)
+
+    def pool(self, task: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(obs, actions, source demonstration or -1) of everything a task's examples are drawn from."""
+        if not self.extra_obs[task]:
+            return self.obs[task], self.act[task], self._src[task]
+        eo, ea = np.concatenate(self.extra_obs[task]), np.concatenate(self.extra_act[task])
+        return (np.concatenate([self.obs[task], eo]), np.concatenate([self.act[task], ea]),
+                np.concatenate([self._src[task], np.full(len(eo), -1)]))
+
+    def state(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for t in range(len(self.demos)):
+            if self.extra_obs[t]:
+                out[f"obs{t}"] = np.concatenate(self.extra_obs[t])
+                out[f"act{t}"] = np.concatenate(self.extra_act[t])
+        return out
+
+    def load(self, state: dict[str, Any]) -> None:
+        for t in range(len(self.demos)):
+            if f"obs{t}" in state:
+                self.extra_obs[t] = [np.asarray(state[f"obs{t}"], np.float32)]
+                self.extra_act[t] = [np.asarray(state[f"act{t}"], np.float32)]
+
+    @property
+    def extra_pairs(self) -> int:
+        return sum(len(o) for e in self.extra_obs for o in e)
+
+    def batch(self, rng: np.random.Generator, size: int, p: float, conditioning: str
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        demos, xs, ys = [], [], []
+        pools = {}
+        for _ in range(size):
+            t = int(rng.integers(len(self.demos)))
+            if t not in pools:
+                pools[t] = self.pool(t)
+            o, a, src = pools[t]
+            j = int(rng.integers(len(o)))
+            d = self.demos[t]
+            n = len(d["lengths"])
+            i = int(rng.integers(n))
+            if n > 1 and i == src[j]:
+                i = (i + 1 + int(rng.integers(n - 1))) % n          # condition on another demonstration
+            length = int(d["lengths"][i])
+            if conditioning == "final":
+                demos.append(d["obs"][i, length: length + 1])
+            else:
+                demos.append(d["obs"][i, dropout_indices(length, p, rng)])
+            xs.append(o[j])
+            ys.append(a[j])
+        demo_t, mask = pack_demos(demos)
+        return demo_t, mask, torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+def dagger_round_starts(cfg: TrainConfig) -> list[int]:
+    if cfg.algo != "dagger" or cfg.dagger_rounds <= 0:
+        return []
+    first = int(cfg.steps * cfg.dagger_start)
+    gap = (cfg.steps - first) / cfg.dagger_rounds
+    return [first + int(r * gap) for r in range(cfg.dagger_rounds)]
+
+
+def dagger_collect(model: OneShotPolicy, cfg: TrainConfig, data: Dataset, pools: Pools, round_: int,
+                   ) -> dict[str, float]:
+    """Roll out the policy on every training task, label the visited states with the expert, aggregate."""
+    beta = cfg.dagger_beta * 0.5 ** round_
+    layouts, seeds, demos, owner = [], [], [], []
+    for i, (task, shard) in enumerate(zip(data.tasks("train"), data.train, strict=True)):
+        n = len(shard["lengths"])
+        for k in range(cfg.dagger_episodes):
+            layouts.append(task.layout)
+            seeds.append(800_000_000 + cfg.seed * 1_000_000 + round_ * 10_000 + i * 100 + k)
+            j = (k + round_ * cfg.dagger_episodes) % n
+            demos.append([condition(shard["obs"][j], int(shard["lengths"][j]), cfg.conditioning,
+                                    cfg.model.temporal_dropout)])
+            owner.append(i)
+    res = rollouts(state_numpy(model), dataclasses.asdict(cfg.model), data.max_blocks, cfg.physics, layouts, seeds,
+                   demos, beta=beta, label=True, rng_seed=cfg.seed * 1000 + round_, workers=cfg.workers,
+                   address=cfg.address, desc=f"dagger {round_ + 1}")
+    task_of = np.asarray(owner)[res["episode"]]
+    for i in range(len(data.train)):
+        sel = task_of == i
+        if sel.any():
+            pools.add(i, res["obs"][sel], res["actions"][sel])
+    succ = res["success"]
+    return {"dagger/beta": beta, "dagger/rollout_success": float(succ.mean()),
+            "dagger/new_pairs": float(len(res["obs"])), "dagger/pairs": float(pools.extra_pairs)}
+
+
+def train(cfg: TrainConfig) -> dict[str, Any]:
+    """Train, evaluate by stages on training and test tasks, draw the run's figures."""
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    with Run.open("imitation", cfg) as run:
+        data = ensure_dataset(cfg)
+        pools = Pools(data)
+        model = OneShotPolicy(cfg.model).to(device)
+        trainer = Trainer(model, cfg.optim, total_steps=cfg.steps, device=device)
+        start = trainer.resume(run)
+        if trainer.extra.get("pools"):
+            pools.load(trainer.extra["pools"])
+        rounds = dagger_round_starts(cfg)
+        done_rounds = int(trainer.extra.get("rounds", 0))
+        p = cfg.model.temporal_dropout
+        for step in trainer.steps(run, start, cfg.steps, desc=f"train {cfg.algo}"):
+            if done_rounds < len(rounds) and step >= rounds[done_rounds]:
+                trainer.save(run, step, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
+                model.eval()
+                stats = dagger_collect(model, cfg, data, pools, done_rounds)
+                model.train()
+                done_rounds += 1
+                run.log(step, **stats, **{"dagger/round": done_rounds})
+            rng = np.random.default_rng([cfg.seed, step])
+            demo, mask, x, y = pools.batch(rng, cfg.batch, p, cfg.conditioning)
+            with trainer.autocast():
+                out = model(demo.to(device), mask.to(device), x.to(device))
+            loss, parts = bc_loss(out, y.to(device))
+            stats = trainer.step(loss)
+            if trainer.due(step, cfg.log_every):
+                run.log(step + 1, **{"train/loss": loss.item(), "train/move_mse": parts["move_mse"],
+                                     "train/grip_bce": parts["grip_bce"]}, **stats)
+            if trainer.due(step, cfg.ckpt_every):
+                trainer.save(run, step + 1, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
+        trainer.save(run, cfg.steps, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
+        model.eval()
+        result: dict[str, Any] = {"run": f"{run.system}/{run.name}", "algo": cfg.algo, "steps": cfg.steps,
+                                  "dataset": str(data.path), "train_tasks": len(data.train),
+                                  "test_tasks": len(data.test), "dagger_pairs": pools.extra_pairs,
+                                  "wall_s": round(run.wall(), 1)}
+        if cfg.eval_trials > 0:
+            for split in ("train", "test"):
+                res = evaluate_policy(model.cpu(), cfg.model, data, split, cfg.eval_trials, cfg.conditioning, 1,
+                                      None, 0, cfg.workers, cfg.address)
+                result[split] = res
+                run.log(cfg.steps, **{f"{split}/success": res["success"]})
+                print(f"{cfg.algo}: {split} success {100 * res['success']:.1f}% "
+                      + " ".join(f"{n}:{100 * r['success']:.0f}%" for n, r in res["by_stages"].items()),
+                      file=sys.stderr)
+            result["expert"] = expert_rates(data.tasks("test"), cfg.physics, cfg.eval_trials, 0, cfg.workers,
+                                            cfg.address)
+        run.summary(**result)
+        draw_run(run)
+        return result
