@@ -153,14 +153,14 @@ def _substitution(st: Statement, k: int, s: Statement, hyps: list[Statement],
     return None if unknown else subst
 
 
-def _check_essentials(st: Statement, k: int, s: Statement, hyps: list[Statement], args: list[Expr],
+def _check_essentials(st: Statement, k: int, s: Statement, hyps: list[Statement], args: list[Expr | None],
                       subst: dict[str, Expr]) -> None:
-    """Each ``$e`` entry on the stack is the substituted hypothesis."""
+    """Each ``$e`` entry on the stack is the substituted hypothesis (no entry is unknown here)."""
     for h, a in zip(hyps, args, strict=True):
         if h.kind == "e" and substitute(h.expr, subst) != a:
             raise _fail(st, f"step {k + 1}: {s.label} hypothesis {h.label} does not match: "
                             f"expected '{' '.join(substitute(h.expr, subst))}' but the stack "
-                            f"has '{' '.join(a)}'")
+                            f"has '{' '.join(a or ())}'")
 
 
 def _check_disjoint(db: ParsedDatabase, st: Statement, k: int, s: Statement, subst: dict[str, Expr]) -> None:
@@ -195,8 +195,7 @@ def _assertion_step(db: ParsedDatabase, st: Statement, k: int, s: Statement,
     if subst is None:
         stack.append(None)
         return n
-    known = [a for a in args if a is not None]
-    _check_essentials(st, k, s, hyps, known, subst)
+    _check_essentials(st, k, s, hyps, args, subst)
     _check_disjoint(db, st, k, s, subst)
     stack.append(substitute(s.expr, subst))
     return n
