@@ -196,7 +196,8 @@ def _assertion_step(db: ParsedDatabase, st: Statement, k: int, s: Statement,
         stack.append(None)
         return n
     _check_essentials(st, k, s, hyps, args, subst)
-    _check_disjoint(db, st, k, s, subst)
+    if s.dvs:
+        _check_disjoint(db, st, k, s, subst)
     stack.append(substitute(s.expr, subst))
     return n
 
