@@ -58,7 +58,16 @@ def learning_curve(run: Run) -> list[Path]:
         ax.plot(tsteps, tacc, marker=".", linestyle="--", label="ours (svm, train)")
         curves += 1
     ax.axhline(PAPER_SVM.get(task, 0.0), color="grey", linestyle=":", label="paper's SVM (test, Feit-Thompson)")
-    ax.set_xscale("log" if model in ("svm", "constant") and len(steps) > 1 else "linear")
+    base = run.read_summary().get("majority_valid")
+    if isinstance(base, (int, float)):
+        ax.axhline(float(base), color="#2ca02c", linestyle="--", label="majority class (valid)")
+        curves += 1
+    if model in ("svm", "constant") and len(steps) > 1:
+        from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("training states" if model in ("svm", "constant") else "gradient steps")
     ax.set_ylabel("accuracy")
     ax.set_title(f"{task}: {model}")

@@ -49,6 +49,9 @@ def split_examples(store: Store, cfg: TrainConfig) -> dict[str, list[Example]]:
 def final_report(run: Run, model: Predictor, store: Store, splits: dict[str, list[Example]],
                  cfg: TrainConfig, extra: dict[str, Any]) -> dict[str, Any]:
     acc = {name: accuracy(model, store, _subset(ex, EVAL_CAP, 1), cfg.task) for name, ex in splits.items()}
+    majority = ConstantModel(class_counts(splits["train"], cfg.task))
+    extra = {**extra, "majority_valid": accuracy(majority, store, _subset(splits["valid"], EVAL_CAP, 1), cfg.task),
+             "majority_test": accuracy(majority, store, _subset(splits["test"], EVAL_CAP, 1), cfg.task)}
     conf = confusion(model, store, splits["test"], cfg.task)
     out = {"task": cfg.task, "model": cfg.model, "acc_train": acc["train"], "acc_valid": acc["valid"],
            "acc_test": acc["test"], "paper_svm_valid": PAPER_SVM[cfg.task]["valid"] / 100,
