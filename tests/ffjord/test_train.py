@@ -150,3 +150,20 @@ def test_tabular_and_image_runs_go_end_to_end(tmp_path, capsys):
     assert out["test_bpd"] == pytest.approx(img["test_bpd"], abs=0.05)
     assert main(["ffjord", "sample", "--run", "i", "--runs-dir", str(tmp_path), "--n", "8"]) == 0
     assert np.load(tmp_path / "ffjord" / "i" / "samples.npy").shape == (8, 1, 8, 8)
+
+
+@pytest.mark.slow
+def test_demo_learns_the_checkerboard(tmp_path, capsys):
+    from ilya.core.figures import headline_rows
+    from ilya.ffjord.demo import demo
+
+    demo(tmp_path)
+    run = Run.load("ffjord/demo-checkerboard", tmp_path)
+    s = run.read_summary()
+    # the best Gaussian fit of the checkerboard has NLL 4.51 nats, the true density's entropy is log 32 = 3.466
+    assert s["trace"] == "exact" and 3.466 - 0.05 < s["test_nll"] < 4.2
+    assert f"test NLL {s['test_nll']:.3f}" in capsys.readouterr().out
+    for name in ("density.png", "flow_over_time.png", "nfe_and_loss.png"):
+        assert (run.plots_dir / name).stat().st_size > 5000
+    (row,) = headline_rows("ffjord", [run])
+    assert row.ours == f"{s['test_nll']:.3f}" and row.claim == "test NLL (nats), checkerboard"
