@@ -29,6 +29,8 @@ from ilya.imitation.parallel import run_jobs
 from ilya.imitation.tasks import Task, TaskSet, task_set_from_config
 
 FORMAT = "ilya.imitation.demos/1"
+EXPERT = 2
+"""version of the scripted expert (a dataset of another expert is refused)"""
 
 
 def demo_seed(seed: int, split: str, index: int, j: int) -> int:
@@ -61,7 +63,7 @@ def collect_task(layout: str, max_blocks: int, physics: str, seeds: list[int]) -
 def manifest_of(ts: TaskSet, physics: str, demos: int, test_demos: int, seed: int) -> dict[str, Any]:
     return {"format": FORMAT, "fingerprint": ts.fingerprint(), "physics": physics, "max_blocks": ts.max_blocks,
             "train": [t.layout for t in ts.train], "test": [t.layout for t in ts.test],
-            "demos_per_task": demos, "test_demos_per_task": test_demos, "seed": seed}
+            "demos_per_task": demos, "test_demos_per_task": test_demos, "seed": seed, "expert": EXPERT}
 
 
 def read_manifest(path: Path) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 def check_manifest(manifest: dict[str, Any], expected: dict[str, Any], path: Path) -> None:
     """A dataset of another task set (or physics, or sizes) is refused with one line."""
-    for key in ("fingerprint", "physics", "demos_per_task", "test_demos_per_task", "seed"):
+    for key in ("fingerprint", "physics", "demos_per_task", "test_demos_per_task", "seed", "expert"):
         if manifest.get(key) != expected[key]:
             what = "task set" if key == "fingerprint" else key
             raise IlyaError(f"dataset was made for another {what} ({manifest.get(key)!r}, these flags give "

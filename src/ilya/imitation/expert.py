@@ -1,7 +1,7 @@
 """The scripted expert: a function of the environment's state, so DAgger can ask it from any state.
 
 For the first stage not done (block X onto block Y) it: opens the gripper if it holds the wrong block or
-closed on nothing; rises to a height that clears every tower; moves above X; descends; closes; rises;
+closed on nothing; rises to a height that clears every tower; moves above X; descends (centring on the way once within 1.5 cm); closes; rises;
 moves above Y; descends until X rests one block above Y; opens.  In ``full`` physics it waits for the
 fingers to close on (or open from) the block before moving.
 """
@@ -14,6 +14,9 @@ from ilya.imitation.env import MAX_MOVE, BlockStackEnv
 from ilya.imitation.scene import BLOCK_HALF, FINGER_OPEN
 
 XY_TOL = 0.004
+"""centred enough to grasp or release"""
+APPROACH_TOL = 0.015
+"""within this (xy) of the goal the hand descends while it centres, so small errors need no climb back"""
 Z_TOL = 0.004
 CLEARANCE = 0.03
 
@@ -26,13 +29,13 @@ def _move(hand: np.ndarray, target: np.ndarray, grip: float) -> np.ndarray:
 def _travel(hand: np.ndarray, goal: np.ndarray, safe_z: float, grip: float) -> np.ndarray | None:
     """Go up to ``safe_z``, across, then down to ``goal``; None once at ``goal``."""
     xy_err = float(np.hypot(*(goal[:2] - hand[:2])))
-    if xy_err > XY_TOL:
+    if xy_err > APPROACH_TOL:
         if hand[2] < safe_z - 0.01:
             # rise first (drifting across only once clear of the towers)
             return _move(hand, np.array([hand[0], hand[1], safe_z]), grip)
         return _move(hand, np.array([goal[0], goal[1], max(safe_z, goal[2])]), grip)
-    if abs(goal[2] - hand[2]) > Z_TOL:
-        return _move(hand, goal, grip)
+    if xy_err > XY_TOL or abs(goal[2] - hand[2]) > Z_TOL:
+        return _move(hand, goal, grip)  # close above the goal: descend while centring
     return None
 
 

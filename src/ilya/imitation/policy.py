@@ -125,6 +125,7 @@ class ContextNetwork(nn.Module):
         self.bq = nn.Linear(d + 4, cfg.heads * d)
         self.bk = nn.Linear(d, cfg.heads * d)
         self.bv = nn.Linear(d, d)
+        self.sharpness = nn.Parameter(torch.tensor(1.0))
         self.dim = d
 
     def forward(self, cur: torch.Tensor, grip: torch.Tensor, rel: torch.Tensor, present: torch.Tensor,
@@ -144,7 +145,8 @@ class ContextNetwork(nn.Module):
         g = torch.cat([(e * pres).sum(1) / pres.sum(1).clamp(min=1.0), grip], dim=-1)
         hq = self.bq(g).reshape(bt, self.heads, d)
         hk = self.bk(e).reshape(bt, b, self.heads, d)
-        bl = torch.einsum("nhd,nbhd->nhb", hq, hk) / math.sqrt(d)
+        # a learned sharpness: the attended blocks' positions must not blur into their neighbours'
+        bl = torch.einsum("nhd,nbhd->nhb", hq, hk) * (F.softplus(self.sharpness) * 4.0 / math.sqrt(d))
         bl = bl.masked_fill(~present[:, None, :], -1e9)
         ba = torch.softmax(bl, dim=-1)                                       # Bt H B
         vals = torch.cat([self.bv(e), rel * 10.0], dim=-1)                   # Bt B d+3
@@ -190,7 +192,7 @@ class OneShotPolicy(nn.Module):
 
 def bc_loss(out: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
     """Squared error of the move (tanh of the first three outputs) plus the grip's binary cross-entropy."""
-    move = F.mse_loss(torch.tanh(out[:, :3]), action[:, :3])
+    move = F.l1_loss(torch.tanh(out[:, :3]), action[:, :3])
     grip = F.binary_cross_entropy_with_logits(out[:, 3], (action[:, 3] > 0).to(out.dtype))
     return move + 0.1 * grip, {"move_mse": move.item(), "grip_bce": grip.item()}
 

@@ -44,12 +44,13 @@ def scene_xml(n_blocks: int, physics: str = "hybrid") -> str:
   <visual><global offwidth="640" offheight="480"/><quality shadowsize="2048"/></visual>
   <asset>
     <texture name="grid" type="2d" builtin="checker" rgb1="0.82 0.78 0.70" rgb2="0.76 0.72 0.64" width="256" height="256"/>
-    <material name="table" texture="grid" texrepeat="8 8" reflectance="0.05"/>
+    <material name="table" texture="grid" texrepeat="8 8" reflectance="0"/>
   </asset>
   <worldbody>
-    <light pos="0 -0.4 1.2" dir="0 0.3 -1" diffuse="0.8 0.8 0.8"/>
+    <light pos="0 -0.4 1.2" dir="0 0.3 -1" diffuse="0.8 0.8 0.8" castshadow="false"/>
+    <light pos="0.5 0.5 1.0" dir="-0.4 -0.4 -1" diffuse="0.3 0.3 0.3" castshadow="false"/>
     <geom name="table" type="plane" size="0.6 0.6 0.02" material="table" friction="1 0.01 0.001"/>
-    <camera name="front" pos="0 -0.85 0.65" xyaxes="1 0 0 0 0.6 0.8"/>
+    <camera name="front" pos="0 -0.62 0.5" xyaxes="1 0 0 0 0.62 0.78"/>
     {''.join(blocks)}
     <body name="hand" pos="{hx} {hy} {hz}" gravcomp="1">
       <joint name="hand_x" type="slide" axis="1 0 0" damping="50"/>
