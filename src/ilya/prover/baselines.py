@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ilya.metamath import Database
 from ilya.prover.dataset import TheoremRecord
 from ilya.prover.format import Expr, ProofStep
 from ilya.prover.search import Candidate
@@ -44,7 +45,7 @@ FREE_PENALTY = 16.0
 class FrequencyPolicy:
     """Steps by frequency in the train split (implements `ilya.prover.search.Policy`)."""
 
-    def __init__(self, db: Any, records: list[TheoremRecord] | None = None, terms_per_var: int = 3,
+    def __init__(self, db: Database, records: list[TheoremRecord] | None = None, terms_per_var: int = 3,
                  table: dict[str, Any] | None = None, free_penalty: float = FREE_PENALTY) -> None:
         self.db, self.terms_per_var, self.free_penalty = db, terms_per_var, free_penalty
         if table is None:
@@ -59,7 +60,7 @@ class FrequencyPolicy:
                       for k, c in terms.items()}
 
     @classmethod
-    def from_data(cls, db: Any, data: Path) -> FrequencyPolicy:
+    def from_data(cls, db: Database, data: Path) -> FrequencyPolicy:
         """The baseline of a dataset folder; its counts are cached in ``<data>/frequency.json``."""
         cache = Path(data) / "frequency.json"
         train = Path(data) / "train.jsonl"

@@ -81,13 +81,13 @@ class TheoremRecord:
                    [tuple(h.split()) for h in d["hyps"]], steps, int(d["setmm_steps"]))
 
 
-def essential_hyps(db: Any, label: str) -> list[Expr]:
+def essential_hyps(db: Database, label: str) -> list[Expr]:
     """The ``$e`` hypotheses of a theorem, in order: what the prompt shows after ``HYPS`` (in training
     records and at search time alike)."""
     return [tuple(db[h].expr) for h in db[label].hyps if db[h].kind == "e"]
 
 
-def theorem_record(db: Any, label: str) -> TheoremRecord:
+def theorem_record(db: Database, label: str) -> TheoremRecord:
     """The GPT-f steps of one theorem's proof (uses the kernel's ``proof_steps``)."""
     st = db[label]
     hyps = essential_hyps(db, label)
@@ -101,7 +101,7 @@ def provable_theorems(db: Database) -> list[Statement]:
     return [st for st in db.statements if st.kind == "p"]
 
 
-def build_dataset(db: Any, out: Path, valid: int = 1000, test: int = 1000, max_theorems: int | None = None,
+def build_dataset(db: Database, out: Path, valid: int = 1000, test: int = 1000, max_theorems: int | None = None,
                   max_steps_per_theorem: int = 5000) -> dict[str, Any]:
     """Write ``train/valid/test.jsonl`` and ``stats.json`` under ``out``; return the statistics.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ilya.metamath import Database
 from ilya.prover.format import Expr, ProofStep
 from ilya.prover.search import ProofTree, StepRejected
 
@@ -49,7 +50,7 @@ class Theorem:
 class Kernel:
     """Wraps an ``ilya.metamath.Database`` for search (implements `ilya.prover.search.SearchKernel`)."""
 
-    def __init__(self, db: Any, forbidden: set[str] | None = None) -> None:
+    def __init__(self, db: Database, forbidden: set[str] | None = None) -> None:
         self.db = db
         self.forbidden = forbidden or set()  # labels the prover may not cite (e.g. discouraged ones)
         self._theorems: dict[str, Theorem] = {}

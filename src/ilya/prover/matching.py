@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ilya.metamath import Database
 from ilya.prover.format import Expr
 
 # A syntax tree node: (label, typecode, yield, children).  A variable leaf has label None, yield (var,).
@@ -34,7 +35,7 @@ class Match:
     free: tuple[str, ...]
 
 
-def _tree(db: Any, rpn: list[str]) -> Node:
+def _tree(db: Database, rpn: list[str]) -> Node:
     """The syntax tree of an RPN syntax proof (``$f`` labels are leaves, syntax ``$a`` are nodes)."""
     stack: list[Node] = []
     for lab in rpn:
@@ -82,7 +83,7 @@ def _match(p: Node, g: Node, pvars: frozenset[str], sub: dict[str, Node]) -> boo
 class Matcher:
     """All ``|-`` assertions of a database, indexed by the shape of their conclusion."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Database) -> None:
         from ilya.metamath import grammar
 
         t0 = time.perf_counter()
@@ -149,10 +150,10 @@ class Matcher:
         return [m for _, m in found]
 
 
-def matcher(db: Any) -> Matcher:
+def matcher(db: Database) -> Matcher:
     """The database's matcher, built once (a few seconds for set.mm) and kept on the database object."""
     m = getattr(db, "_prover_matcher", None)
-    if m is None:
+    if not isinstance(m, Matcher):
         m = Matcher(db)
-        db._prover_matcher = m
+        setattr(db, "_prover_matcher", m)  # noqa: B010 (an attribute the Database class does not declare)
     return m

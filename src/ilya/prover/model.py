@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ilya.core.errors import IlyaError
+from ilya.metamath import Database
 from ilya.nn import Transformer, TransformerConfig
 from ilya.prover.config import DECODES
 from ilya.prover.format import PROVABLE, SUB_OPEN, UNPROVABLE, Expr, parse_step, prompt, value_prompt
@@ -83,8 +84,8 @@ class LMPolicy:
     distinct complete steps are proposed (malformed or unfinished term samples are dropped).
     """
 
-    def __init__(self, model: Any, tok: Tokenizer, device: torch.device | str = "cpu",
-                 temperature: float = 1.0, max_new_tokens: int = 96, db: Any = None,
+    def __init__(self, model: Transformer, tok: Tokenizer, device: torch.device | str = "cpu",
+                 temperature: float = 1.0, max_new_tokens: int = 96, db: Database | None = None,
                  decode: str | None = None, term_samples: int = 2, max_term_tokens: int = 48) -> None:
         self.model, self.tok = model.to(device).eval(), tok
         self.device = torch.device(device)
@@ -347,7 +348,7 @@ class LMPolicy:
         return out
 
 
-def save_model(path: Path, model: Any, tok: Tokenizer, extra: dict[str, Any] | None = None) -> None:
+def save_model(path: Path, model: Transformer, tok: Tokenizer, extra: dict[str, Any] | None = None) -> None:
     """Write ``model.safetensors`` + ``model.json`` + ``tokenizer.json`` into the folder ``path``."""
     from dataclasses import asdict
 

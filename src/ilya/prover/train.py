@@ -79,7 +79,7 @@ def _encode_all(tok: Any, pairs: list[tuple[str, str]], block_size: int) -> tupl
 
 
 @torch.no_grad()
-def _loss(model: Any, batches: list[tuple[torch.Tensor, ...]]) -> float:
+def _loss(model: Transformer, batches: list[tuple[torch.Tensor, ...]]) -> float:
     model.eval()
     tot = 0.0
     for idx, tgt, mask in batches:
