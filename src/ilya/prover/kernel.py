@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ilya.metamath import Database
+import ilya.metamath as metamath
+from ilya.metamath import Database, MetamathError, check_proof
 from ilya.prover.format import Expr, ProofStep
 from ilya.prover.search import ProofTree, StepRejected
 
@@ -83,20 +84,16 @@ class Kernel:
 
         A variable the model did write is kept as written (a wrong term is refused by `expand`).
         """
-        from ilya.metamath import unify
-
         sub = step.subst_dict()
         st = self.db[step.label]
         if st.kind in ("a", "p") and any(v not in sub for v in st.vars):
-            u = unify(tuple(goal), st)
+            u = metamath.unify(tuple(goal), st)  # the package's function (its module has the same name)
             if u is not None:
                 for v, t in u.items():
                     sub.setdefault(v, tuple(t))
         return sub
 
     def expand(self, theorem: str, goal: Expr, step: ProofStep) -> list[Expr]:
-        from ilya.metamath import MetamathError
-
         th = self.theorem(theorem)
         db = self.db
         if step.label not in db:
@@ -180,8 +177,6 @@ class Kernel:
 
     def verify(self, theorem: str, labels: list[str]) -> None:
         """Raise ``MetamathError`` unless ``labels`` is a correct proof of ``theorem`` (database ``$p``)."""
-        from ilya.metamath import check_proof
-
         check_proof(self.db, self.db[theorem], list(labels))
 
     def compress(self, theorem: str, labels: list[str]) -> str:
