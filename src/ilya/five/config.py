@@ -42,7 +42,7 @@ class ModelConfig:
     embed: int = 128
     """width of the observation embedding before the LSTM"""
     shape: ModelShape = "small"
-    """small (--model.hidden) or paper (4096-unit LSTM, OpenAI Five's shape: ~40M parameters here)"""
+    """small (--model.hidden) or paper (a 4096-unit LSTM as in OpenAI Five: 101M parameters here)"""
 
 
 @dataclass

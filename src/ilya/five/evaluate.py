@@ -62,14 +62,10 @@ def rate(cfg: RateConfig) -> dict[str, Any]:
     from ilya.five.rating import rate as trueskill_rate
     from ilya.five.rating import snapshots
 
-    run = Run.load(cfg.run, cfg.runs_dir, system="five")
-    if "game" not in run.config:
-        raise IlyaError(f"run {run.system}/{run.name} is not a five training run", file=run.path / "config.json")
+    run, _, game = _load(cfg.run, cfg.runs_dir)  # the latest checkpoint must be readable
     folder = run.path / "snapshots"
     if not snapshots(folder):
         raise IlyaError(f"run five/{run.name} has no snapshots to rate", file=folder)
-    tcfg = run.config_as(TrainConfig)
-    game = replace(tcfg.game, obs="extended") if tcfg.surgery.at > 0 else tcfg.game
     res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed)
     import json
 

@@ -96,16 +96,17 @@ def ablation_figure(group: str, arms: dict[str, list[Run]], out: Path, key: str 
     ax.set_ylabel(key.split("/")[-1].replace("_", " "))
     ax.set_title(f"five ablation: {group}")
     ax.legend()
-    return save_figure(fig, out / f"ablation_{group}.png", curves=curves)
+    return save_figure(fig, out / f"ablation_{group}_{key.split('/')[-1]}.png", curves=curves)
 
 
 @paper_figure("five", "ablations", title="Ablations: team spirit, staleness, surgery vs from scratch")
 def ablations(runs: list[Run], out: Path) -> list[Path]:
     paths = []
     for group, arms in _ablation_runs(runs).items():
-        p = ablation_figure(group, arms, out)
-        if p is not None:
-            paths.append(p)
+        for key in ("eval/win_rate_random", "eval/win_rate_scripted", "game/last_hits"):
+            p = ablation_figure(group, arms, out, key)
+            if p is not None:
+                paths.append(p)
     return paths
 
 
