@@ -31,6 +31,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--figure", default=None, help="also draw states/s per mode into this PNG")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     store = load_dataset(resolve_data(args.data))
@@ -82,6 +83,20 @@ def main() -> None:
         out[f"{kind}_node_ratio"] = round(u["nodes"] / s["nodes"], 2)
         if not args.json:
             print(f"{kind}: sharing speed-up {out[f'{kind}_speedup']}x, {out[f'{kind}_node_ratio']}x fewer nodes")
+    if args.figure:
+        from ilya.core.plotting import new_figure, save_figure
+
+        fig, ax = new_figure(figsize=(5.5, 3.5))
+        names = ["treelstm", "gru"]
+        for k, (mode, colour) in enumerate((("shared", "#1f77b4"), ("unfolded", "#ff7f0e"))):
+            vals = [out[f"{n}_{mode}"]["states_per_s"] for n in names]  # type: ignore[index]
+            ax.bar([i + 0.38 * k for i in range(len(names))], vals, width=0.36, color=colour,
+                   label="embedding sharing" if mode == "shared" else "trees unfolded")
+        ax.set_xticks([i + 0.19 for i in range(len(names))], [f"{n} ({out[f'{n}_speedup']}x)" for n in names])
+        ax.set_ylabel("training states / s (1 CPU thread)")
+        ax.set_title("Embedding sharing: training throughput")
+        ax.legend()
+        save_figure(fig, args.figure, curves=2)
     if args.json:
         print(json.dumps(out))
 

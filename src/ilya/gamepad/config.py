@@ -120,8 +120,10 @@ class SearchConfig:
     """a tactic-prediction run (svm) that ranks tactics (default: the tactic frequencies of the dataset)"""
     lemmas: int = 40
     """held-out lemmas to attempt"""
-    expansions: int = 24
+    expansions: int = 8
     """proof states expanded per lemma"""
+    per_class: int = 8
+    """most frequent training tactic sentences of each class added to the candidates"""
     step_timeout: float = 5.0
     """seconds per tactic"""
     seed: int = 0

@@ -76,6 +76,8 @@ class Example:
     split: str
     lemma: str
     steps_left: int
+    tactic_text: str = ""
+    """the tactic sentence applied in this state"""
 
     def label(self, task: str) -> int:
         return self.position if task == "position" else self.tactic
@@ -160,7 +162,8 @@ def load_dataset(folder: Path) -> Store:
                 g = st["goals"][0]
                 roots = [g["concl"] + off] + [h[1] + off for h in reversed(g["hyps"])]
                 store.examples.append(Example(roots, position_bin(st["left"]), cls_index.get(st["class"], 0),
-                                              lm["split"], f"{rec['file']}:{lm['name']}", st["left"]))
+                                              lm["split"], f"{rec['file']}:{lm['name']}", st["left"],
+                                              st["tactic"]))
         store.files += 1
     return store
 

@@ -39,7 +39,7 @@ PRELUDES: dict[str, tuple[str, ...]] = {
     "none": (),
     "ssreflect": ("From mathcomp Require Import all_ssreflect.",),
     "mathcomp": ("From mathcomp Require Import all_ssreflect all_fingroup all_algebra all_solvable "
-                 "all_field all_character.",),
+                 "all_field all_character.", "Import GRing.Theory Num.Theory Order.Theory."),
 }
 _FORBIDDEN = re.compile(r"\b(admit|Admitted|give_up|Abort|Admit|Axiom|Drop|Reset|Back|BackTo|Undo|Restart)\b")
 _NAME = re.compile(r"^[A-Za-z_][\w'.]*$")

@@ -1,7 +1,8 @@
 """Model-guided best-first proof search in ``ilya/Coq-v0``, and its success rate on held-out lemmas.
 
 The tactic-prediction model gives P(class | proof state); each class has a few argument-free SSReflect
-tactics (`CANDIDATES`), and a child's cost is its parent's plus ``-log P(class) + log(len(class tactics))``.
+tactics (`CANDIDATES`) and the most frequent tactic sentences of that class in the training split
+(`data_candidates`), and a child's cost is its parent's plus ``-log P(class) + log(len(class tactics))``.
 The cheapest open state is expanded next (every candidate tactic is tried from it: ``BackTo`` returns
 coqtop to the state between tries), until a tactic closes the proof and ``Qed`` is accepted or the
 budget of expansions runs out.  The lemmas are the test split of the dataset, opened by name in a Coq
@@ -42,6 +43,23 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 
 
+def data_candidates(store: Store, per_class: int) -> dict[str, tuple[str, ...]]:
+    """`CANDIDATES` plus, per class, the ``per_class`` most frequent whole tactic sentences of the training
+    split of at most four words (``by case: b``, ``exact: val_inj``...): the corpus's own tactics."""
+    from collections import Counter
+
+    counts: dict[str, Counter[str]] = {c: Counter() for c in TACTIC_CLASSES}
+    for e in store.split("train"):
+        t = e.tactic_text.removesuffix(".")
+        if t and len(t.split()) <= 4 and ";" not in t:  # short, general sentences only
+            counts[TACTIC_CLASSES[e.tactic]][t] += 1
+    out: dict[str, tuple[str, ...]] = {}
+    for c in TACTIC_CLASSES:
+        common = [t for t, k in counts[c].most_common(per_class) if k >= 3]
+        out[c] = tuple(dict.fromkeys([*CANDIDATES.get(c, ()), *common]))
+    return out
+
+
 def state_example(goals_text: str) -> tuple[Store, Example] | None:
     """Coq's goal display -> a one-example `Store` (for the trained predictors)."""
     table = TermTable()
@@ -73,8 +91,10 @@ class Policy:
         return 0.5 * z / z.sum() + 0.5 * self.prior
 
 
-def best_first(env: Any, policy: Policy, expansions: int) -> dict[str, Any]:
+def best_first(env: Any, policy: Policy, expansions: int,
+               candidates: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any]:
     """Search from the env's current (just reset) state; returns proved, the proof and counts."""
+    cands = CANDIDATES if candidates is None else candidates
     t0 = time.time()
     root = env.snapshot()
     frontier: list[tuple[float, int, Any, list[str]]] = [(0.0, 0, root, [])]
@@ -88,7 +108,7 @@ def best_first(env: Any, policy: Policy, expansions: int) -> dict[str, Any]:
         env.restore(snap)
         p = policy.probs(env.goals_text)
         for k, cls in enumerate(TACTIC_CLASSES):
-            tacs = CANDIDATES.get(cls, ())
+            tacs = cands.get(cls, ())
             for tac in tacs:
                 env.restore(snap)
                 _, r, term, _, info = env.step(tac)
@@ -134,16 +154,23 @@ def search_command(cfg: Any) -> dict[str, Any]:
             raise IlyaError(f"run {run.name} is not a tactic-prediction run", file=run.path / "config.json")
         model = load_predictor(run, store)
     policy = Policy(model, counts / counts.sum())
+    cands = data_candidates(store, cfg.per_class)
     env = CoqEnv(prelude="mathcomp", step_timeout=cfg.step_timeout, max_steps=10_000)
     rows: list[dict[str, Any]] = []
     try:
         for lemma in progress(held_out_lemmas(store, cfg.lemmas, cfg.seed), desc="search"):
-            try:
-                env.reset(options={"lemma": qualified(lemma)})
-            except IlyaError as e:
-                rows.append({"lemma": lemma, "opened": False, "proved": False, "message": str(e)[:200]})
+            err = ""
+            for name in (qualified(lemma), lemma.partition(":")[2]):  # the short name when it is in a module
+                try:
+                    env.reset(options={"lemma": name})
+                    err = ""
+                    break
+                except IlyaError as e:
+                    err = str(e)[:200]
+            if err:
+                rows.append({"lemma": lemma, "opened": False, "proved": False, "message": err})
                 continue
-            res = best_first(env, policy, cfg.expansions)
+            res = best_first(env, policy, cfg.expansions, cands)
             rows.append({"lemma": lemma, "opened": True, **res})
     finally:
         env.close()
@@ -151,7 +178,7 @@ def search_command(cfg: Any) -> dict[str, Any]:
     s = rate(sum(r["proved"] for r in opened), len(opened))
     out = {"lemmas": len(rows), "opened": len(opened), "proved": sum(r["proved"] for r in opened),
            "success_rate": s.mean, "ci": [s.lo, s.hi], "policy": cfg.run or "class frequencies",
-           "expansions": cfg.expansions, "results": rows,
+           "expansions": cfg.expansions, "candidates": sum(len(v) for v in cands.values()), "results": rows,
            "seconds_per_lemma": float(np.mean([r["seconds"] for r in opened])) if opened else None}
     if not cfg.json:
         for r in rows:
