@@ -11,6 +11,7 @@ from ilya.five.config import GameConfig
 from ilya.five.envs import (
     ANCIENT_STATS,
     ATTACK,
+    CREEP_XP,
     KILL_GOLD,
     LAST_HIT_GOLD,
     MOVE,
@@ -78,7 +79,9 @@ def test_attack_damage_and_last_hit_gold() -> None:
     assert g.s["last_hits"][0, 1] == 1
     assert g.s["gold"][0, 1] == pytest.approx(gold + LAST_HIT_GOLD + PASSIVE_GOLD)
     assert info["last_hits"][0, 1] == 1
-    assert r[0, 1] == pytest.approx(WEIGHTS["last_hit"] + WEIGHTS["gold"] * (LAST_HIT_GOLD + PASSIVE_GOLD))
+    assert info["xp"][0, 1] == CREEP_XP  # the only hero near the creep takes all of its experience
+    assert r[0, 1] == pytest.approx(WEIGHTS["last_hit"] + WEIGHTS["gold"] * (LAST_HIT_GOLD + PASSIVE_GOLD)
+                                    + WEIGHTS["xp"] * CREEP_XP)
 
 
 def test_out_of_range_attack_walks_towards_the_target() -> None:

@@ -49,6 +49,9 @@ class RayRollouts:
     def collect(self, weights: Weights, version: int, tau: float, pool: OpponentPool, T: int) -> dict[str, Any]:
         """The next chunk any worker finishes that is at most ``max_staleness`` versions old."""
         ray = self.ray
+        from ray import exceptions as rex
+
+        died = (rex.RayActorError, rex.ActorDiedError, rex.WorkerCrashedError)
         weights_ref = ray.put(weights)
         busy = set(self.pending.values())
         for i in range(len(self.actors)):
@@ -60,8 +63,7 @@ class RayRollouts:
             i = self.pending.pop(ref)
             try:
                 out = ray.get(ref)
-            except (ray.exceptions.RayActorError, ray.exceptions.ActorDiedError,
-                    ray.exceptions.WorkerCrashedError):
+            except died:
                 self.restarts += 1
                 self.actors[i] = self._spawn(i)
                 self.known[i] = set()
