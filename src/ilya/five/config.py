@@ -153,6 +153,8 @@ class RateConfig:
     """the run (folder, five/name or name)"""
     games: int = 16
     """games per pairing"""
+    snapshots: int = 12
+    """rate at most this many snapshots, evenly spaced over training"""
     seed: int = 0
     """seed of the games"""
     runs_dir: Path = Path("runs")

@@ -66,7 +66,7 @@ def rate(cfg: RateConfig) -> dict[str, Any]:
     folder = run.path / "snapshots"
     if not snapshots(folder):
         raise IlyaError(f"run five/{run.name} has no snapshots to rate", file=folder)
-    res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed)
+    res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed, max_snapshots=cfg.snapshots)
     import json
 
     from ilya.core.checkpoint import atomic_write_text
