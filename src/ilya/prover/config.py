@@ -201,7 +201,7 @@ class EvalConfig(RunConfig):
 class SuggestConfig:
     """Proof assistant: the top-k next steps for a theorem (or a goal) with log-probabilities and subgoals."""
 
-    target: Annotated[str, tyro.conf.Positional]
+    target: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="target")]
     """a theorem label of the database, or a goal such as '|- ( ph -> ph )'"""
     model: str | None = None
     """trained model (prover run name or model folder); omit for the frequency baseline"""
@@ -228,7 +228,7 @@ class SuggestConfig:
 class ProveConfig:
     """Prove a theorem of the database, or the last $p of a small .mm file, and print the proof."""
 
-    target: Annotated[str, tyro.conf.Positional]
+    target: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="target")]
     """a theorem label, or a .mm file whose last $p statement is to be proved"""
     model: str | None = None
     """trained model (prover run name or model folder); omit for the frequency baseline"""

@@ -1,7 +1,7 @@
 """Policies from a spec (a plain dict that travels to Ray workers), and where a trained model lives.
 
-``{"kind": "model", "path": run/model, "device", "temperature", "decode", "threads", "seed"}`` is the
-trained language model (`ilya.prover.model.LMPolicy`); ``{"kind": "frequency", "data"}`` the model-free
+``{"kind": "model", "path": run/model, "device", "temperature", "decode", "threads", "seed", "from_run"}``
+is the trained language model (with ``from_run``, the weights of the run's latest checkpoint) (`ilya.prover.model.LMPolicy`); ``{"kind": "frequency", "data"}`` the model-free
 baseline (`ilya.prover.baselines.FrequencyPolicy`).
 """
 
@@ -41,9 +41,9 @@ def policy_spec(policy: PolicyKind, model: str | None, data: Path, runs_dir: Pat
         raise IlyaError("--model is required with --policy model (a `ilya prover train` run)")
     from ilya.core.device import resolve_device
 
-    return {"kind": "model", "path": str(model_dir(model, runs_dir).resolve()),
-            "device": str(resolve_device(device)), "temperature": temperature, "decode": decode,
-            "threads": threads, "seed": seed}
+    mdir = model_dir(model, runs_dir).resolve()
+    return {"kind": "model", "path": str(mdir), "device": str(resolve_device(device)), "temperature": temperature,
+            "decode": decode, "threads": threads, "seed": seed, "from_run": (mdir.parent / "config.json").is_file()}
 
 
 def make_policy(spec: dict[str, Any], db: Database) -> Policy:
@@ -58,6 +58,10 @@ def make_policy(spec: dict[str, Any], db: Database) -> Policy:
 
         torch.set_num_threads(int(spec.get("threads", 1)) or 1)
         model, tok, _ = load_model(Path(spec["path"]), spec.get("device", "cpu"))
+        if spec.get("from_run"):  # a run's model: the weights of its latest checkpoint (a damaged one is refused)
+            state = Run.load(Path(spec["path"]).parent).load_checkpoint()
+            if state is not None:
+                model.load_state_dict(state["model"])
         pol = LMPolicy(model, tok, spec.get("device", "cpu"), temperature=spec.get("temperature", 1.0),
                        max_new_tokens=spec.get("max_new_tokens", 96), decode=spec.get("decode", "constrained"),
                        db=db)
