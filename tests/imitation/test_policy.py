@@ -75,6 +75,6 @@ def test_pack_and_loss() -> None:
     target = torch.tensor([[1.0, -1.0, 0.5, 1.0]])
     perfect = torch.tensor([[20.0, -20.0, float(np.arctanh(0.5)), 20.0]])
     loss, parts = bc_loss(perfect, target)
-    assert parts["move_mse"] < 1e-6 and float(loss) < 1e-6
+    assert parts["move_l1"] < 1e-6 and float(loss) < 1e-6
     wrong, _ = bc_loss(-perfect, target)
     assert float(wrong) > 1.0

@@ -21,6 +21,7 @@ PAPER_TEST = {
 }
 """Duan et al. 2017, test tasks, conditioned on the whole demonstration (percent)"""
 COLOURS = {"dagger": "#d62728", "bc": "#1f77b4", "expert": "#2ca02c"}
+NAMES = {"dagger": "DAgger", "bc": "BC"}
 
 
 def _curve(res: dict[str, Any]) -> tuple[list[int], list[float], list[float], list[float]]:
@@ -57,7 +58,7 @@ def success_by_stages(run: Run) -> list[Path]:
         if split in s:
             xs, ys, lo, hi = _curve(s[split])
             ax.plot(xs, ys, style, marker="o", color=COLOURS.get(s.get("algo", ""), "k"),
-                    label=f"{s.get('algo', '').upper()}, {split} tasks")
+                    label=f"{NAMES.get(s.get('algo', ''), '?')}, {split} tasks")
             ax.fill_between(xs, lo, hi, alpha=0.12, color=COLOURS.get(s.get("algo", ""), "k"))
             curves += 1
     if "expert" in s:

@@ -186,7 +186,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             loss, parts = bc_loss(out, y.to(device))
             stats = trainer.step(loss)
             if trainer.due(step, cfg.log_every):
-                run.log(step + 1, **{"train/loss": loss.item(), "train/move_mse": parts["move_mse"],
+                run.log(step + 1, **{"train/loss": loss.item(), "train/move_l1": parts["move_l1"],
                                      "train/grip_bce": parts["grip_bce"]}, **stats)
             if trainer.due(step, cfg.ckpt_every):
                 trainer.save(run, step + 1, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
