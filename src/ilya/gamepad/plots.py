@@ -112,4 +112,12 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
                                ours=f"{100 * s['acc_test']:.2f}%", protocol=f"{s.get('data')}, split by lemma",
                                run=f"gamepad/{r.name}",
                                command=f"ilya gamepad train --task {s['task']} --model {s['model']}"))
+    for r in runs:
+        s = r.read_summary()
+        if s.get("kind") == "rewrite":
+            for key, what in (("model", "model alone"), ("fallback", "model with fallback")):
+                out.append(HeadlineRow(claim=f"rewrite synthesis, held-out problems proved ({what}, Qed-checked)",
+                                       paper="", ours=f"{100 * s[f'{key}_proved']:.1f}% of {s['test_problems']}",
+                                       protocol="generated problems, larger than training ones",
+                                       run=f"gamepad/{r.name}", command="ilya gamepad rewrite"))
     return out
