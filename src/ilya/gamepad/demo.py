@@ -18,11 +18,11 @@ def demo(runs_dir: Path) -> None:
     print("   goal: " + obs.splitlines()[-1].strip())
     for tac in ("reflexivity", "induction n", "reflexivity", "simpl", "rewrite IHn", "reflexivity"):
         _, r, term, _, info = env.step(tac)
-        what = "accepted" if info.get("accepted") else f"rejected ({info.get('message', '')[:60]})"
+        what = "accepted" if info.get("accepted") else f"rejected ({' '.join(str(info.get('message', '')).split())[:70]})"
         print(f"   {tac:14s} -> {what}, reward {float(r):+.2f}{'  Qed accepted' if term else ''}")
     env.close()
-    print("2. Algebraic rewrite synthesis (section 4): 150 training problems, 20 held-out, every proof Qed-checked:")
-    rewrite_command(RewriteConfig(train_problems=150, test_problems=20, run="demo-rewrite", fresh=True,
+    print("2. Algebraic rewrite synthesis (section 4): 100 training problems, 20 held-out, every proof Qed-checked:")
+    rewrite_command(RewriteConfig(train_problems=100, test_problems=20, run="demo-rewrite", fresh=True,
                                   runs_dir=Path(runs_dir)))
     print("3. Tactic prediction on the built-in sample corpus (extracted through coqtop): SVM and TreeLSTM")
     for model in ("svm", "treelstm"):
