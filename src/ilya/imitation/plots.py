@@ -110,7 +110,7 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
     ax.set_ylabel("success rate on test tasks (%)")
     ax.set_ylim(-3, 103)
     ax.set_title(title or "One-shot imitation: success against number of stages")
-    ax.legend(fontsize=7, loc="center right")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(0.0, 0.42))
     return save_figure(fig, out / "imitation_stages.png", curves=curves)
 
 
