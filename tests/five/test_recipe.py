@@ -182,3 +182,16 @@ def test_the_learner_learns_a_rewarded_action(tmp_path: Path, monkeypatch: pytes
     _, reward = Run.load(tmp_path / "five" / "learns").series("train/reward")
     assert np.mean(reward[:2]) < 0.15  # a uniform policy: 1/2 (move) x 1/8 (direction) at most
     assert np.mean(reward[-3:]) > 0.25  # measured 0.33 (seed 0)
+
+
+def test_training_goes_on_after_surgery(tmp_path: Path) -> None:
+    from ilya.core.runs import Run
+    from ilya.five.config import SurgeryPlan
+    from ilya.five.train import train
+
+    res = train(TrainConfig(run="op", runs_dir=tmp_path, iterations=3, num_games=2, rollout_len=4, eval_every=1,
+                            eval_games=2, game=GameConfig(max_steps=20), model=ModelConfig(hidden=16, embed=16),
+                            surgery=SurgeryPlan(at=1, hidden=32, obs="extended")))
+    assert res["lstm_units"] == 32
+    _, units = Run.load(tmp_path / "five" / "op").series("lstm_units")
+    assert units == [16.0, 32.0, 32.0]

@@ -138,10 +138,12 @@ def ppo_update(model: FivePolicy, trainer: Trainer, batch: dict[str, np.ndarray]
     return res
 
 
-def evaluate_policy(model: FivePolicy, cfg: TrainConfig, games: int, seed: int) -> dict[str, float]:
+def evaluate_policy(model: FivePolicy, cfg: TrainConfig, games: int, seed: int, operated: bool = False
+                    ) -> dict[str, float]:
+    game = replace(cfg.game, obs=cfg.surgery.obs) if operated else cfg.game
     out = {}
     for opp in ("scripted", "random"):
-        r = play(model, opp, games, cfg.game, seed=seed, desc=f"eval vs {opp}")
+        r = play(model, opp, games, game, seed=seed, desc=f"eval vs {opp}")
         out[f"eval/win_rate_{opp}"] = r.win_rate
     return out
 
@@ -279,7 +281,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "speed/game_steps_per_s": out["steps"] / max(time.time() - t0, 1e-9),
             }
             if cfg.eval_every > 0 and it % cfg.eval_every == 0:
-                last_eval = evaluate_policy(model, cfg, cfg.eval_games, seed=10_000 + it)
+                last_eval = evaluate_policy(model, cfg, cfg.eval_games, seed=10_000 + it, operated=operated)
                 row.update(last_eval)
             run.log(it, **row)
             bar.update(1)
@@ -290,7 +292,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
         bar.close()
         rollouts.close()
     save(it)
-    final = evaluate_policy(model, cfg, max(cfg.eval_games, 2), seed=99_999)
+    final = evaluate_policy(model, cfg, max(cfg.eval_games, 2), seed=99_999, operated=operated)
     return {"run": str(run.path), "iterations": it, "game_steps": game_steps, "params": model.param_count(),
             "lstm_units": model.shape.hidden, "win_rate_scripted": final["eval/win_rate_scripted"],
             "win_rate_random": final["eval/win_rate_random"], "train_minutes": wall_train / 60.0}
