@@ -39,6 +39,9 @@ def main(a: Args) -> None:
     from ilya.five.train import LocalRollouts, policy_shape
 
     torch.set_num_threads(1)
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)  # room for both workers' actors
     rates = {}
     for workers in (0, 1, 2):
         cfg = TrainConfig(num_games=a.num_games, workers=workers)
