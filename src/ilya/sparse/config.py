@@ -16,6 +16,7 @@ AttnMode = Literal["merged", "interleaved", "multihead"]
 PosEmb = Literal["auto", "learned", "factorized"]
 Split = Literal["train", "valid", "test"]
 Clock = Literal["wall", "cpu"]
+Scoring = Literal["windows", "sliding"]
 
 
 @dataclass
@@ -100,8 +101,14 @@ class EvalConfig:
     """the run: sparse/<name>, a bare name, or a run folder"""
     split: Split = "test"
     """which split to score"""
+    scoring: Scoring = "windows"
+    """text: non-overlapping windows of block_size (a byte has 1 to block_size bytes of context), or
+    sliding windows that give every byte at least --min-context bytes of context (all but the split's first)"""
+    min_context: int = 0
+    """sliding scoring: bytes of context every scored byte has at least (0: block_size // 2; at most
+    block_size); the window then moves by block_size - min_context + 1"""
     stride: int = 0
-    """window step in bytes (0: block_size; smaller gives every byte more context, same exactness)"""
+    """explicit window step in bytes (overrides --scoring/--min-context; 0: from them)"""
     max_tokens: int = 0
     """score only the first tokens of the split (0: all; then the figure is exact over the split)"""
     batch_size: int = 16

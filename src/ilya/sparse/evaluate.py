@@ -10,7 +10,7 @@ from ilya.core.errors import IlyaError
 from ilya.core.runs import Run
 from ilya.sparse.config import EvalConfig, SampleConfig
 from ilya.sparse.data import tokens_to_images
-from ilya.sparse.model import evaluate, load_model, sample_tokens
+from ilya.sparse.model import eval_stride, evaluate, load_model, sample_tokens
 from ilya.sparse.plots import image_grid
 
 
@@ -19,14 +19,19 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     run = Run.load(cfg.run, cfg.runs_dir, system="sparse")
     model, data, state = load_model(run, device)
-    res = evaluate(model, data, cfg.split, cfg.batch_size, device, cfg.stride or None, cfg.max_tokens)
+    stride = None
+    if data.kind == "bytes":
+        stride = eval_stride(model.cfg.block_size, cfg.scoring, cfg.min_context, cfg.stride)
+    res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens)
     res.update(run=f"{run.system}/{run.name}", data=data.name, step=int(state["step"]),
                attn=run.config.get("attn"))
     run.summary(**{f"{cfg.split}_bits": res["bits"], f"{cfg.split}_exact": res["exact"]})
     if not cfg.json:
         unit = "bits/byte" if data.kind == "bytes" else "bits/dim"
         print(f"{run.system}/{run.name} {cfg.split}: {res['bits']:.4f} {unit} over {res['tokens']} tokens"
-              f"{' (exact, whole split)' if res['exact'] else ''}")
+              f"{' (exact, whole split)' if res['exact'] else ''}"
+              + (f", {res['scoring']} windows, every byte after the first window with at least "
+                 f"{res['min_context']} bytes of context" if data.kind == "bytes" else ""))
     return res
 
 

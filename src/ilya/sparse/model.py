@@ -45,6 +45,28 @@ def model_config(cfg: TrainConfig, data: TokenData) -> TransformerConfig:
         precision=cfg.optim.precision)
 
 
+def eval_stride(block_size: int, scoring: str = "windows", min_context: int = 0, stride: int = 0) -> int:
+    """The window step of a scoring: ``block_size`` (non-overlapping) or ``block_size - min_context + 1``.
+
+    A window of ``block_size`` inputs that scores its last ``step`` targets gives each of them at least
+    ``block_size - step + 1`` bytes of context (non-overlapping windows: 1; step 1: all ``block_size``).
+    """
+    if stride < 0 or min_context < 0:
+        raise IlyaError("--stride and --min-context must not be negative")
+    if stride:
+        if stride > block_size:
+            raise IlyaError(f"--stride {stride}: must not exceed the block size {block_size}")
+        return stride
+    if scoring == "windows":
+        if min_context:
+            raise IlyaError("--min-context applies to --scoring sliding")
+        return block_size
+    ctx = min_context or block_size // 2
+    if ctx > block_size:
+        raise IlyaError(f"--min-context {ctx}: must not exceed the block size {block_size}")
+    return block_size - ctx + 1
+
+
 @torch.no_grad()
 def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int = 16,
              device: torch.device | str = "cpu", stride: int | None = None, max_tokens: int = 0,
@@ -77,7 +99,13 @@ def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int 
     n_split = len(data.split(split)) - 1 if data.kind == "bytes" else data.split(split).size
     bits = total_nats / max(total_tokens, 1) / LN2
     unit = "bits_per_byte" if data.kind == "bytes" else "bits_per_dim"
-    return {unit: bits, "bits": bits, "tokens": total_tokens, "exact": total_tokens == n_split, "split": split}
+    out: dict[str, Any] = {unit: bits, "bits": bits, "tokens": total_tokens, "exact": total_tokens == n_split,
+                           "split": split}
+    if data.kind == "bytes":
+        step = stride or block
+        out.update(scoring="windows" if step >= block else "sliding", window_step=step,
+                   min_context=block - step + 1)
+    return out
 
 
 @torch.no_grad()
