@@ -55,6 +55,12 @@ class KrazyConfig:
     """energy at the start and after a refill; 0 turns the energy rule off"""
     death_reward: float = -1.0
     """reward for stepping on a death tile"""
+    energy_rule: Literal["refill", "additive"] = "refill"
+    """refill: an energy tile resets energy to --energy and stays; additive: it adds --energy and is used up"""
+    min_goal_dist: int = 0
+    """goals lie at Manhattan distance > this from the start (the reference uses 2)"""
+    end_on_all_goals: bool = True
+    """the episode ends once every goal is taken (the reference does not end it)"""
     cell_px: int = 4
     """pixels per tile in RGB observations"""
 
@@ -70,6 +76,13 @@ class KrazyConfig:
         side = (self.size if self.obs == "full" else 3) * self.cell_px
         return (side, side, 3)
 
+
+# The world of the reference implementation (bstadie/krazyworld), used for the paper comparison; the
+# defaults of `KrazyConfig` are our documented variant (death -1, walls and locks, refilling energy).
+KRAZY_REFERENCE = KrazyConfig(death_reward=0.0, energy_rule="additive", walls=0.0, locks=0.0,
+                              death=0.10, ice=0.05, energy_tiles=0.05, min_goal_dist=2,
+                              end_on_all_goals=False)
+KRAZY_PRESETS: dict[str, KrazyConfig] = {"ours": KrazyConfig(), "reference": KRAZY_REFERENCE}
 
 
 @dataclass(frozen=True)

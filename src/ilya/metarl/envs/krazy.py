@@ -120,7 +120,9 @@ def make_task(seed: int, cfg: KrazyConfig = KrazyConfig()) -> KrazyTask:
         if i > area:
             raise ValueError(f"Krazy World {n}x{n}: the tile fractions ask for more than {area} tiles")
         seen = _reachable(board, start)
-        if (seen & (board == GOAL)).any():
+        gr, gc = np.nonzero(board == GOAL)
+        far = bool((np.abs(gr - start[0]) + np.abs(gc - start[1]) > cfg.min_goal_dist).all())
+        if far and (seen & (board == GOAL)).any():
             break
     else:  # pragma: no cover - the fractions above make this practically impossible
         raise ValueError("could not draw a Krazy World board with a reachable goal")
@@ -226,10 +228,15 @@ class KrazyWorldVec:
             self.pos[on_tele] = dest[on_tele]
         dead = tile == DEATH
         reward[dead] += cfg.death_reward
-        terminated = dead | (at_goal & (self.goals_left == 0))
+        terminated = dead | (at_goal & (self.goals_left == 0)) if cfg.end_on_all_goals else dead.copy()
         if cfg.energy > 0:
             self.energy -= alive
-            self.energy[tile == ENERGY] = cfg.energy
+            on_energy = tile == ENERGY
+            if cfg.energy_rule == "additive":
+                self.energy[on_energy] += cfg.energy
+                self.board[ar[on_energy], r[on_energy], c[on_energy]] = NORMAL
+            else:
+                self.energy[on_energy] = cfg.energy
             terminated |= alive & (self.energy <= 0)
         self.t += alive
         truncated = alive & ~terminated & (self.t >= self.horizon)
@@ -261,7 +268,7 @@ class KrazyWorldVec:
     def _vector(self) -> np.ndarray:
         B, H, W, ar = self.B, self.H, self.W, self._ar
         extras = np.stack([self.has_key.astype(np.float32),
-                           self.energy / max(self.cfg.energy, 1)], 1).astype(np.float32)  # (B, 2)
+                           np.minimum(self.energy / max(self.cfg.energy, 1), 1.0)], 1).astype(np.float32)  # (B, 2)
         if self.cfg.obs == "full":
             planes = self._features(self.board)  # (B, H, W, N_TILES)
             agent = np.zeros((B, H, W, 1), np.float32)
