@@ -12,6 +12,7 @@ from ilya.prover.config import (
     EvalConfig,
     IterateConfig,
     ProveConfig,
+    ServeConfig,
     ShortenConfig,
     SuggestConfig,
     TrainConfig,
@@ -31,5 +32,6 @@ COMMANDS = {
     "prove": Command(ProveConfig, "ilya.prover.assistant:prove_one"),
     "iterate": Command(IterateConfig, "ilya.prover.iterate:iterate"),
     "shorten": Command(ShortenConfig, "ilya.prover.shorten:shorten"),
+    "serve": Command(ServeConfig, "ilya.prover.server:serve"),
 }
 DEMO = "ilya.prover.demo:demo"

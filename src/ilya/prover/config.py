@@ -256,6 +256,40 @@ class ProveConfig:
         _positive(time_limit=self.time_limit)
 
 
+@dataclass
+class ServeConfig:
+    """Web proof assistant: open a theorem or a goal, see ranked steps, apply them, prove, export."""
+
+    model: str | None = None
+    """trained model (prover run name or model folder); omit for the frequency baseline"""
+    policy: PolicyKind = "model"
+    """model (needs --model) or frequency (the model-free baseline)"""
+    data: Path = DEFAULT_DATA
+    """dataset folder (for the baseline and the default database)"""
+    db: Path | None = None
+    """Metamath database (default: the dataset's)"""
+    host: str = "127.0.0.1"
+    """address to bind (localhost by default)"""
+    port: int = 8765
+    """port to bind"""
+    k: int = 8
+    """suggestions shown"""
+    e: int = 16
+    """samples drawn per suggestion request / candidates per expansion"""
+    d: int = 128
+    """expansions of a 'prove' request"""
+    time_limit: float = 30.0
+    """seconds a 'prove' request may search"""
+    seed: int = 0
+    """sampling seed"""
+    runs_dir: Path = Path("runs")
+    """folder that holds runs/"""
+
+    def __post_init__(self) -> None:
+        _at_least(1, k=self.k, e=self.e, d=self.d)
+        _positive(time_limit=self.time_limit)
+
+
 # ---------------------------------------------------------------------------- iterate / shorten
 @dataclass
 class IterateConfig(RunConfig):
