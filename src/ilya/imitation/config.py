@@ -75,6 +75,12 @@ class ModelConfig:
     """context network: attention heads over blocks"""
     hidden: int = 128
     """manipulation network: MLP width"""
+    block_readout: bool = True
+    """ours, not the paper's: the manipulation network also reads every block slot's context embedding and
+    position relative to the gripper (a flat per-block readout beside the attention heads); without it the
+    network underfits even one fixed task (docs/imitation.md, sanity checks)"""
+    max_blocks: int = 6
+    """block slots of the flat readout (set from the dataset by training)"""
     temporal_dropout: float = 0.95
     """probability of dropping a demonstration time step in training (the paper: 0.95)"""
 

@@ -127,6 +127,8 @@ class ContextNetwork(nn.Module):
         self.bv = nn.Linear(d, d)
         self.sharpness = nn.Parameter(torch.tensor(1.0))
         self.dim = d
+        self.block_readout = cfg.block_readout
+        self.slots = cfg.max_blocks
 
     def forward(self, cur: torch.Tensor, grip: torch.Tensor, rel: torch.Tensor, present: torch.Tensor,
                 demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -150,7 +152,14 @@ class ContextNetwork(nn.Module):
         bl = bl.masked_fill(~present[:, None, :], -1e9)
         ba = torch.softmax(bl, dim=-1)                                       # Bt H B
         vals = torch.cat([self.bv(e), rel * 10.0], dim=-1)                   # Bt B d+3
-        return torch.einsum("nhb,nbk->nhk", ba, vals).reshape(bt, -1)
+        heads = torch.einsum("nhb,nbk->nhk", ba, vals).reshape(bt, -1)
+        if not self.block_readout:
+            return heads
+        # ours: every block slot's context embedding and relative position, flat (slots are labelled a, b, ...)
+        flat = torch.cat([e, rel * 10.0 * pres, pres], dim=-1)                 # Bt B d+4 (absent slots: 0)
+        if b < self.slots:
+            flat = F.pad(flat, (0, 0, 0, self.slots - b))
+        return torch.cat([heads, flat.reshape(bt, -1)], dim=-1)
 
 
 class ManipulationNetwork(nn.Module):
@@ -158,7 +167,8 @@ class ManipulationNetwork(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(4 + cfg.heads * (cfg.dim + 3), cfg.hidden), nn.ReLU(),
+        width = 4 + cfg.heads * (cfg.dim + 3) + (cfg.max_blocks * (cfg.dim + 4) if cfg.block_readout else 0)
+        self.mlp = nn.Sequential(nn.Linear(width, cfg.hidden), nn.ReLU(),
                                  nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 4))
 
     def forward(self, grip: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
@@ -190,10 +200,27 @@ class OneShotPolicy(nn.Module):
         return self.act_from(self.encode_demo(demo, mask), mask, obs)
 
 
-def bc_loss(out: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-    """Mean absolute error of the move (tanh of the first three outputs) plus 0.1 x the grip's binary cross-entropy."""
+GRIP_SWITCH_WEIGHT = 5.0
+"""ours: weight of the grip's cross-entropy on the rare steps where the expert closes an open gripper or opens a
+closed one (one step per grasp or release); unweighted, the policy learns to stand still above the block with
+the gripper open forever (docs/imitation.md, sanity checks)"""
+
+
+def bc_loss(out: torch.Tensor, action: torch.Tensor, obs: torch.Tensor | None = None
+            ) -> tuple[torch.Tensor, dict[str, float]]:
+    """Mean absolute error of the move (tanh of the first three outputs) plus 0.1 x the grip's binary cross-entropy.
+
+    With ``obs`` (the states), the grip's cross-entropy weighs the steps where the expert switches the
+    gripper `GRIP_SWITCH_WEIGHT` times more.
+    """
     move = F.l1_loss(torch.tanh(out[:, :3]), action[:, :3])
-    grip = F.binary_cross_entropy_with_logits(out[:, 3], (action[:, 3] > 0).to(out.dtype))
+    target = (action[:, 3] > 0).to(out.dtype)
+    if obs is None:
+        grip = F.binary_cross_entropy_with_logits(out[:, 3], target)
+    else:
+        closed = (obs[:, 3] < 0.5).to(out.dtype)
+        w = 1.0 + (GRIP_SWITCH_WEIGHT - 1.0) * (target != closed).to(out.dtype)
+        grip = (F.binary_cross_entropy_with_logits(out[:, 3], target, reduction="none") * w).sum() / w.sum()
     return move + 0.1 * grip, {"move_l1": move.item(), "grip_bce": grip.item()}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ilya.core.device import resolve_device
+from ilya.core.errors import IlyaError
 from ilya.core.figures import draw_run
 from ilya.core.runs import Run
 from ilya.imitation.config import CollectConfig, TrainConfig
@@ -163,6 +164,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     with Run.open("imitation", cfg) as run:
         data = ensure_dataset(cfg)
         pools = Pools(data)
+        if cfg.model.block_readout and data.max_blocks > cfg.model.max_blocks:
+            raise IlyaError(f"{data.max_blocks} blocks per scene > --model.max-blocks {cfg.model.max_blocks}: "
+                            f"pass --model.max-blocks {data.max_blocks}")
         model = OneShotPolicy(cfg.model).to(device)
         trainer = Trainer(model, cfg.optim, total_steps=cfg.steps, device=device)
         start = trainer.resume(run)
@@ -183,7 +187,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             demo, mask, x, y = pools.batch(rng, cfg.batch, p, cfg.conditioning)
             with trainer.autocast():
                 out = model(demo.to(device), mask.to(device), x.to(device))
-            loss, parts = bc_loss(out, y.to(device))
+            loss, parts = bc_loss(out, y.to(device), x.to(device))
             stats = trainer.step(loss)
             if trainer.due(step, cfg.log_every):
                 run.log(step + 1, **{"train/loss": loss.item(), "train/move_l1": parts["move_l1"],
