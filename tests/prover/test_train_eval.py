@@ -293,3 +293,6 @@ def test_shorten_finds_a_shorter_proof_and_writes_a_patch(slice_db, dataset, tmp
     assert "myid $p |- ( ph -> ph ) $=" in patch and "( id ) AB" in patch
     row = json.loads((tmp_path / "prover" / "sh" / "shorter.jsonl").read_text())
     assert row["steps"] == 1 < row["setmm_steps"]
+    rejections = [json.loads(x) for x in (tmp_path / "prover" / "sh" / "rejections.jsonl").read_text().splitlines()]
+    assert {"label": "idALT", "reason": "modification discouraged"} in rejections
+    assert out["rejected"] == {"modification discouraged": 1}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 from typing import Any
 
 from ilya.core.progress import progress
@@ -80,6 +81,13 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         rows = prove(db, policy, labels, scfg, cfg.batch, forbidden=no_usage, on_row=tick)
         bar.close()
         proved = [r for r in rows if r["proved"]]
+        rejections: list[dict[str, Any]] = [{"label": lab, "reason": "modification discouraged"} for lab in skipped]
+        for r in rows:
+            if not r["proved"]:
+                rejections.append({"label": r["label"], "reason": "not proved", "stopped": r.get("stopped")})
+            elif not (r.get("setmm_steps") and r["steps"] < r["setmm_steps"]):
+                rejections.append({"label": r["label"], "reason": "not shorter", "steps": r["steps"],
+                                   "setmm_steps": r.get("setmm_steps")})
         shorter = [r for r in proved if r.get("setmm_steps") and r["steps"] < r["setmm_steps"]]
         memo: dict[str, frozenset[str]] = {}
         kept = []
@@ -91,10 +99,18 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
             extra = new_ax - axioms_of(db, r["label"], memo)
             if extra:
                 r["rejected"] = f"uses new axioms {' '.join(sorted(extra))}"
+                rejections.append({"label": r["label"], "reason": "new axiom", "axioms": sorted(extra),
+                                   "steps": r["steps"], "setmm_steps": r["setmm_steps"]})
                 continue
             kept.append(r)
         exe_ok = check_with_metamath_exe(db, {r["label"]: r["proof"] for r in kept}) if kept else {}
+        rejections += [{"label": r["label"], "reason": "verifier", "detail": "metamath.exe refused the proof",
+                        "steps": r["steps"], "setmm_steps": r["setmm_steps"]} for r in kept if not exe_ok.get(r["label"])]
         kept = [r for r in kept if exe_ok.get(r["label"])]
+        # discouraged labels (usage) are forbidden to the kernel during search, so no found proof cites one
+        with open(run.path / "rejections.jsonl", "w") as f:
+            for rej in rejections:
+                f.write(json.dumps(rej) + "\n")
         patch = run.path / "shorter.patch"
         if kept:
             new = run.path / "set.shorter.mm"
@@ -111,6 +127,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped),
                    "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
+                   "rejected": dict(Counter(rej["reason"] for rej in rejections)),
                    "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": kind}
         run.summary(**figures)
     if not cfg.json:
