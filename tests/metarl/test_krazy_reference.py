@@ -54,3 +54,12 @@ def test_episode_goes_on_after_every_goal_is_taken():
     env = board_env(["AG...", ".....", ".....", ".....", "....."], REF)
     _, r, term, trunc = env.step(np.array([RIGHT]))
     assert r[0] == 1.0 and not term[0] and not trunc[0] and env.goals_left[0] == 0
+
+
+def test_train_flag_selects_the_reference_rules():
+    from ilya.metarl.config import KrazyConfig, TrainConfig, krazy_world
+
+    cfg = TrainConfig(krazy=KrazyConfig(size=6, horizon=30), krazy_preset="reference")
+    w = krazy_world(cfg.krazy, cfg.krazy_preset)
+    assert (w.size, w.horizon, w.death_reward, w.walls, w.energy_rule) == (6, 30, 0.0, 0.0, "additive")
+    assert krazy_world(cfg.krazy, "ours") == cfg.krazy

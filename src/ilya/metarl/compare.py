@@ -28,7 +28,8 @@ from ilya.metarl.train import check_config, train
 def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
     name = cfg.run or f"compare-{cfg.env}"
     return [TrainConfig(run=f"{name}-{algo}-s{seed}", fresh=cfg.fresh, seed=seed, runs_dir=cfg.runs_dir,
-                        algo=algo, env=cfg.env, env_steps=cfg.env_steps, krazy=cfg.krazy, maze=cfg.maze,
+                        algo=algo, env=cfg.env, env_steps=cfg.env_steps, krazy=cfg.krazy, krazy_preset=cfg.krazy_preset,
+                        maze=cfg.maze,
                         train_worlds=cfg.train_worlds, test_worlds=cfg.test_worlds, eval_every=cfg.eval_every,
                         workers=cfg.workers, address=cfg.address, quiet=False)
             for algo in cfg.algos for seed in cfg.seeds]

@@ -3,7 +3,7 @@ only (no torch, no numpy, no gymnasium), so `ilya metarl --help` is quick."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -83,6 +83,17 @@ KRAZY_REFERENCE = KrazyConfig(death_reward=0.0, energy_rule="additive", walls=0.
                               death=0.10, ice=0.05, energy_tiles=0.05, min_goal_dist=2,
                               end_on_all_goals=False)
 KRAZY_PRESETS: dict[str, KrazyConfig] = {"ours": KrazyConfig(), "reference": KRAZY_REFERENCE}
+KrazyPreset = Literal["ours", "reference"]
+_RULE_FIELDS = ("death_reward", "energy_rule", "walls", "locks", "death", "ice", "energy_tiles",
+                "min_goal_dist", "end_on_all_goals")
+
+
+def krazy_world(k: KrazyConfig, preset: KrazyPreset) -> KrazyConfig:
+    """``k`` with the preset's tile rules and shares (size, horizon, observations, permutations kept)."""
+    if preset == "ours":
+        return k
+    ref = KRAZY_PRESETS[preset]
+    return replace(k, **{f: getattr(ref, f) for f in _RULE_FIELDS})
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,8 @@ class TrainConfig(RunConfig):
     """training budget in environment steps (the paper trained far longer; see docs/metarl.md)"""
     krazy: KrazyConfig = field(default_factory=KrazyConfig)
     """Krazy World settings (used with --env krazy)"""
+    krazy_preset: KrazyPreset = "ours"
+    """ours: the --krazy.* rules as given; reference: bstadie/krazyworld's rules and tile shares override them"""
     maze: MazeConfig = field(default_factory=lambda: MazeConfig(size=5, horizon=60))
     """maze settings (used with --env maze; the paper's 20x20 is --maze.size 20 --maze.horizon 250)"""
     train_worlds: int = 32
@@ -195,6 +208,8 @@ class CompareConfig:
     """training runs in parallel processes (0: one per CPU core, at most one per run)"""
     krazy: KrazyConfig = field(default_factory=KrazyConfig)
     """Krazy World settings (used with --env krazy)"""
+    krazy_preset: KrazyPreset = "ours"
+    """ours: the --krazy.* rules as given; reference: bstadie/krazyworld's rules and tile shares override them"""
     maze: MazeConfig = field(default_factory=lambda: MazeConfig(size=5, horizon=60))
     """maze settings (used with --env maze)"""
     train_worlds: int = 32

@@ -22,7 +22,7 @@ from ilya.core.figures import draw_run
 from ilya.core.progress import progress
 from ilya.core.runs import Run
 from ilya.core.stats import mean_se
-from ilya.metarl.config import TrainConfig
+from ilya.metarl.config import TrainConfig, krazy_world
 from ilya.metarl.maml import action_logp, adapt, advantages, emaml_surrogate, pg_inner_loss, replicate
 from ilya.metarl.policy import init_mlp, to_numpy
 from ilya.metarl.rl2 import episode_returns, objective_rewards, trial_dones
@@ -32,7 +32,7 @@ from ilya.nn.recurrent import RecurrentActorCritic
 
 
 def env_spec(cfg: TrainConfig) -> EnvSpec:
-    return EnvSpec(cfg.env, cfg.krazy if cfg.env == "krazy" else cfg.maze)
+    return EnvSpec(cfg.env, krazy_world(cfg.krazy, cfg.krazy_preset) if cfg.env == "krazy" else cfg.maze)
 
 
 def world_seeds(cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
