@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +80,21 @@ def test_pack_and_loss() -> None:
     assert parts["move_l1"] < 1e-6 and float(loss) < 1e-6
     wrong, _ = bc_loss(-perfect, target)
     assert float(wrong) > 1.0
+
+
+def test_grip_switch_steps_weigh_more() -> None:
+    """The grip's cross-entropy weighs a step where the expert closes an open gripper GRIP_SWITCH_WEIGHT times."""
+    from ilya.imitation.policy import GRIP_SWITCH_WEIGHT, bc_loss
+
+    out = torch.zeros(2, 4)                       # grip logit 0: cross-entropy log 2 on every step
+    out[1, 3] = 2.0
+    action = torch.tensor([[0.0, 0, 0, 1.0], [0.0, 0, 0, 1.0]])
+    obs = torch.zeros(2, 8)
+    obs[0, 3] = 1.0                               # step 0: gripper open, expert closes (a switch)
+    obs[1, 3] = 0.0                               # step 1: already closed, expert keeps it closed
+    _, parts = bc_loss(out, action, obs)
+    l0, l1 = math.log(2.0), math.log(1.0 + math.exp(-2.0))
+    want = (GRIP_SWITCH_WEIGHT * l0 + l1) / (GRIP_SWITCH_WEIGHT + 1.0)
+    assert abs(parts["grip_bce"] - want) < 1e-5
+    _, plain = bc_loss(out, action)
+    assert abs(plain["grip_bce"] - (l0 + l1) / 2) < 1e-5
