@@ -64,12 +64,8 @@ def _systems() -> list[tuple[str, str]]:
 def commands(system: str) -> dict[str, Command]:
     """The registered commands of a built system ({} when the system is not built)."""
     mod = _system_module(system)
-    out: dict[str, Command] = {}
-    for name, cmd in (getattr(mod, "COMMANDS", {}) if mod is not None else {}).items():
-        if isinstance(cmd, tuple):  # TRANSITION: (config, function) pairs until every system declares Commands
-            cmd = Command(cmd[0], f"{cmd[1].__module__}:{cmd[1].__name__}")
-        out[name] = cmd
-    return out
+    found: dict[str, Command] = getattr(mod, "COMMANDS", {}) if mod is not None else {}
+    return dict(found)
 
 
 def all_commands() -> dict[str, Command]:
