@@ -138,7 +138,7 @@ def test_broken_file_logs_sentence_and_goes_on(tmp_path: Path) -> None:
 
 def test_never_ending_tactic_times_out() -> None:
     with Coqtop(timeout=2.0) as coq:
-        coq.send("Ltac spin := idtac; spin.")
+        coq.send("Ltac spin := do 2000000000 idtac.")  # loops without overflowing the stack
         coq.send("Lemma loop : True.")
         with pytest.raises(CoqTimeout):
             coq.send("spin.")
@@ -149,7 +149,8 @@ def test_never_ending_tactic_times_out() -> None:
 
 def test_timeout_in_extraction_fails_only_that_lemma(tmp_path: Path) -> None:
     v = tmp_path / "loop.v"
-    v.write_text("Ltac spin := idtac; spin.\nLemma l1 : True.\nProof.\n  spin.\nQed.\n"
+    # a loop that cannot overflow Coq's stack (a recursive Ltac may fail fast with "stack overflow" instead)
+    v.write_text("Ltac spin := do 2000000000 idtac.\nLemma l1 : True.\nProof.\n  spin.\nQed.\n"
                  "Lemma l2 : True.\nProof.\n  exact I.\nQed.\n")
     res = extract_file(v, "loop.v", timeout=2.0)
     assert [f["kind"] for f in res.failures] == ["timeout"] and res.failures[0]["line"] == 4
