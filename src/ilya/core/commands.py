@@ -59,8 +59,7 @@ class Command:
 
     def load(self) -> Callable[[Any], Any]:
         """The command's function (this is where torch and friends get imported)."""
-        module, _, name = self.target.partition(":")
-        return getattr(importlib.import_module(module), name)
+        return load_callable(self.target)
 
     def __call__(self, cfg: Any) -> Any:
         return self.load()(cfg)

@@ -12,7 +12,6 @@ from pathlib import Path
 from ilya.core.errors import IlyaError
 
 METAMATH_DIR = Path("/usr/share/metamath/databases")
-FASHION_MNIST_DIR = Path("/usr/share/dataset-fashion-mnist")
 
 
 def metamath_dir() -> Path:
@@ -32,10 +31,3 @@ def metamath_database(name: str = "set.mm", *, must_exist: bool = True) -> Path:
                         "apt-get install metamath-databases)", file=path)
     return path
 
-
-def debian_file(path: str | os.PathLike[str], package: str) -> Path:
-    """``path`` if it exists, else a one-line error saying which Debian package installs it."""
-    p = Path(path)
-    if not p.exists():
-        raise IlyaError(f"not found (install the Debian package {package}: apt-get install {package})", file=p)
-    return p
