@@ -83,6 +83,15 @@ class ModelConfig:
     """block slots of the flat readout (set from the dataset by training)"""
     temporal_dropout: float = 0.95
     """probability of dropping a demonstration time step in training (the paper: 0.95)"""
+    keep_final: bool = True
+    """ours: temporal dropout in training always keeps the demonstration's final step, as the test-time
+    subsampling does (with p = 0.95 a 70-step demonstration otherwise often shows no step after its move)"""
+    time_feature: bool = True
+    """ours: each kept demonstration step carries its rank among the kept steps (0 first, 1 last), so the
+    order in which blocks were moved can be read"""
+    chained_heads: bool = True
+    """ours: attention heads over blocks after the first also see the first head's attended block (head 0
+    picks the block to move, head 1 the block it goes on)"""
 
 
 @dataclass
@@ -111,12 +120,21 @@ class TrainConfig(TaskSetConfig, RunConfig):
     """DAgger: episodes per training task per round"""
     dagger_beta: float = 0.5
     """DAgger: probability the expert's action is executed in the first round (halves every round)"""
+    aux_weight: float = 1.0
+    """ours, not the paper's: weight of an auxiliary cross-entropy that makes the context network's first two
+    attention heads over blocks name the current stage's block to move and the block it goes on (labels from
+    the task and the state); 0 turns it off (the paper's loss)"""
+    aux_force: float = 0.0
+    """ours: probability that a training example's attention heads are replaced by the labelled blocks
+    (teacher forcing of the auxiliary heads; 0: never)"""
     model: ModelConfig = field(default_factory=ModelConfig)
     """network sizes"""
     optim: OptimConfig = field(default_factory=default_optim)
     """optimizer (the paper: Adamax, lr 1e-3)"""
     log_every: int = 50
     """log the training loss every this many steps"""
+    heldout_every: int = 250
+    """log move error, grip accuracy and attention accuracy on 256 fixed test-task states every this many steps"""
     ckpt_every: int = 500
     """checkpoint every this many steps"""
     eval_trials: int = 10

@@ -99,11 +99,19 @@ class DemonstrationNetwork(nn.Module):
         super().__init__()
         self.encoder = encoder
         self.convs = nn.ModuleList(nn.Conv1d(cfg.dim, cfg.dim, 3, dilation=d, padding=d) for d in cfg.conv_dilations)
+        self.time = nn.Linear(3, cfg.dim) if cfg.time_feature else None
 
     def forward(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         bt, t, dim_obs = demo.shape
         h = self.encoder(demo.reshape(bt * t, dim_obs))                    # (Bt T) B d
         b, d = h.shape[1], h.shape[2]
+        if self.time is not None:
+            # ours: where a kept step lies in the demonstration (its rank among the kept steps, 0 first, 1 last),
+            # so "which block was moved first" can be read off
+            m = mask.to(h.dtype)
+            frac = (torch.cumsum(m, 1) - 1.0) / (m.sum(1, keepdim=True) - 1.0).clamp(min=1.0)   # Bt T
+            tf = torch.stack([frac, torch.sin(math.pi * frac), torch.cos(math.pi * frac)], dim=-1)
+            h = h + self.time(tf).reshape(bt * t, 1, d) * demo.new_ones(1, b, 1)
         h = h.reshape(bt, t, b, d).permute(0, 2, 3, 1).reshape(bt * b, d, t)
         m = mask[:, None, None, :].expand(bt, b, 1, t).reshape(bt * b, 1, t).to(h.dtype)
         for conv in self.convs:
@@ -122,17 +130,42 @@ class ContextNetwork(nn.Module):
         self.tv = nn.Linear(d, d)
         self.mix = nn.Sequential(nn.Linear(2 * d, d), nn.ReLU(), nn.Linear(d, d))
         self.heads = cfg.heads
-        self.bq = nn.Linear(d + 4, cfg.heads * d)
+        self.chained = cfg.chained_heads and cfg.heads > 1
+        if self.chained:
+            # ours: head 0 asks "which block now" from the state; the other heads also see what head 0 found
+            self.bq = nn.Linear(d + 4, d)
+            self.bq_rest = nn.Linear(2 * d + 4, (cfg.heads - 1) * d)
+        else:
+            self.bq = nn.Linear(d + 4, cfg.heads * d)
         self.bk = nn.Linear(d, cfg.heads * d)
         self.bv = nn.Linear(d, d)
         self.sharpness = nn.Parameter(torch.tensor(1.0))
         self.dim = d
         self.block_readout = cfg.block_readout
         self.slots = cfg.max_blocks
+        self.last_logits: torch.Tensor | None = None
+        """the attention logits over blocks of the last call (Bt, heads, B): what the auxiliary loss supervises"""
+
+    def _attend(self, q: torch.Tensor, hk: torch.Tensor, present: torch.Tensor, vals: torch.Tensor,
+                force: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """q (Bt, h, d), hk (Bt, B, h, d) -> logits (Bt, h, B) and attended values (Bt, h, k)."""
+        d = self.dim
+        # a learned sharpness: the attended blocks' positions must not blur into their neighbours'
+        bl = torch.einsum("nhd,nbhd->nhb", q, hk) * (F.softplus(self.sharpness) * 4.0 / math.sqrt(d))
+        bl = bl.masked_fill(~present[:, None, :], -1e9)
+        ba = torch.softmax(bl, dim=-1)                                       # Bt h B
+        if force is not None:
+            # teacher forcing (training only): the labelled block's one-hot where a label is given
+            hot = F.one_hot(force.clamp(min=0), present.shape[1]).to(ba.dtype)
+            ba = torch.where((force >= 0)[..., None], hot, ba)
+        return bl, torch.einsum("nhb,nbk->nhk", ba, vals)
 
     def forward(self, cur: torch.Tensor, grip: torch.Tensor, rel: torch.Tensor, present: torch.Tensor,
-                demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """cur (Bt, B, d) current block embeddings; demo (Bt, T, B, d) with mask (Bt, T) -> (Bt, heads*(d+3))."""
+                demo: torch.Tensor, mask: torch.Tensor, force: torch.Tensor | None = None) -> torch.Tensor:
+        """cur (Bt, B, d) current block embeddings; demo (Bt, T, B, d) with mask (Bt, T) -> (Bt, heads*(d+3)).
+
+        ``force`` (Bt, heads) block indices (-1: none) replaces those heads' attention by the given block.
+        """
         bt, b, d = cur.shape
         pres = present[..., None].to(cur.dtype)
         pooled = (cur * pres).sum(1) / pres.sum(1).clamp(min=1.0)           # Bt d
@@ -145,14 +178,19 @@ class ContextNetwork(nn.Module):
         r = torch.einsum("nbt,ntbd->nbd", att, v)
         e = self.mix(torch.cat([cur, r], dim=-1)) * pres                    # Bt B d
         g = torch.cat([(e * pres).sum(1) / pres.sum(1).clamp(min=1.0), grip], dim=-1)
-        hq = self.bq(g).reshape(bt, self.heads, d)
         hk = self.bk(e).reshape(bt, b, self.heads, d)
-        # a learned sharpness: the attended blocks' positions must not blur into their neighbours'
-        bl = torch.einsum("nhd,nbhd->nhb", hq, hk) * (F.softplus(self.sharpness) * 4.0 / math.sqrt(d))
-        bl = bl.masked_fill(~present[:, None, :], -1e9)
-        ba = torch.softmax(bl, dim=-1)                                       # Bt H B
         vals = torch.cat([self.bv(e), rel * 10.0], dim=-1)                   # Bt B d+3
-        heads = torch.einsum("nhb,nbk->nhk", ba, vals).reshape(bt, -1)
+        if self.chained:
+            f0 = None if force is None else force[:, :1]
+            l0, h0 = self._attend(self.bq(g).reshape(bt, 1, d), hk[:, :, :1], present, vals, f0)
+            qr = self.bq_rest(torch.cat([g, h0[:, 0, :d]], dim=-1)).reshape(bt, self.heads - 1, d)
+            fr = None if force is None else force[:, 1:]
+            lr, hr = self._attend(qr, hk[:, :, 1:], present, vals, fr)
+            bl, att_vals = torch.cat([l0, lr], dim=1), torch.cat([h0, hr], dim=1)
+        else:
+            bl, att_vals = self._attend(self.bq(g).reshape(bt, self.heads, d), hk, present, vals, force)
+        self.last_logits = bl
+        heads = att_vals.reshape(bt, -1)
         if not self.block_readout:
             return heads
         # ours: every block slot's context embedding and relative position, flat (slots are labelled a, b, ...)
@@ -189,15 +227,24 @@ class OneShotPolicy(nn.Module):
     def encode_demo(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.demo_net(demo, mask)
 
-    def act_from(self, demo_emb: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
+    def act_from(self, demo_emb: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor,
+                 force: torch.Tensor | None = None) -> torch.Tensor:
         """Raw outputs (Bt, 4): move pre-activations (tanh gives the move) and the grip logit."""
         grip, rel, present = split_obs(obs)
         cur = self.encoder(obs)
-        ctx = self.context_net(cur, grip, rel, present, demo_emb, mask)
+        ctx = self.context_net(cur, grip, rel, present, demo_emb, mask, force)
         return self.manip_net(grip, ctx)
 
     def forward(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         return self.act_from(self.encode_demo(demo, mask), mask, obs)
+
+    def outputs(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor, force: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw outputs (Bt, 4) and the context network's attention logits over blocks (Bt, heads, B)."""
+        out = self.act_from(self.encode_demo(demo, mask), mask, obs, force)
+        logits = self.context_net.last_logits
+        assert logits is not None
+        return out, logits
 
 
 GRIP_SWITCH_WEIGHT = 5.0
@@ -224,6 +271,27 @@ def bc_loss(out: torch.Tensor, action: torch.Tensor, obs: torch.Tensor | None = 
     return move + 0.1 * grip, {"move_l1": move.item(), "grip_bce": grip.item()}
 
 
+def aux_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Ours: cross-entropy of the block attention's logits (Bt, heads, B) against the current stage's blocks.
+
+    ``labels`` (Bt, 2): the block to move now (supervises head 0) and the block it goes on (head 1); -1 where
+    every stage is done (ignored).  Returns the mean of the two cross-entropies and their accuracies.
+    """
+    n = min(labels.shape[1], logits.shape[1])
+    losses, parts = [], {}
+    for h, name in list(enumerate(("source", "target")))[:n]:
+        y = labels[:, h]
+        ok = y >= 0
+        if not bool(ok.any()):
+            continue
+        lg = logits[:, h][ok]
+        losses.append(F.cross_entropy(lg, y[ok]))
+        parts[f"{name}_acc"] = float((lg.argmax(-1) == y[ok]).float().mean())
+    if not losses:
+        return logits.sum() * 0.0, parts
+    return torch.stack(losses).mean(), parts
+
+
 def to_action(out: torch.Tensor) -> np.ndarray:
     """Network outputs (N, 4) -> environment actions (N, 4)."""
     move = torch.tanh(out[:, :3])
@@ -232,18 +300,23 @@ def to_action(out: torch.Tensor) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- temporal dropout
-def dropout_indices(length: int, p: float, rng: np.random.Generator | None) -> np.ndarray:
+def dropout_indices(length: int, p: float, rng: np.random.Generator | None, keep_final: bool = False
+                    ) -> np.ndarray:
     """Kept step indices of a demonstration of ``length + 1`` observations.
 
-    Training (``rng`` given): each step is kept with probability 1 - p (at least one).  Test: every
-    ``round(1 / (1 - p))``-th step counted back from the final one, so the final state is always kept.
+    Training (``rng`` given): each step is kept with probability 1 - p (at least one; with ``keep_final``
+    the final step always, as at test time).  Test: every ``round(1 / (1 - p))``-th step counted back
+    from the final one, so the final state is always kept.
     """
     n = length + 1
     if p <= 0:
         return np.arange(n)
     if rng is not None:
-        keep = np.flatnonzero(rng.random(n) >= p)
-        return keep if len(keep) else np.array([int(rng.integers(n))])
+        keep = rng.random(n) >= p
+        if keep_final:
+            keep[-1] = True
+        idx = np.flatnonzero(keep)
+        return idx if len(idx) else np.array([int(rng.integers(n))])
     stride = max(1, round(1.0 / (1.0 - p)))
     return np.arange(n - 1, -1, -stride)[::-1].copy()
 

@@ -25,7 +25,8 @@ from ilya.core.runs import Run
 from ilya.imitation.config import CollectConfig, TrainConfig
 from ilya.imitation.dataset import Dataset, collect, default_dir, load_dataset, manifest_of
 from ilya.imitation.evaluate import evaluate_policy, expert_rates, state_numpy
-from ilya.imitation.policy import OneShotPolicy, bc_loss, dropout_indices, pack_demos
+from ilya.imitation.labels import stage_labels
+from ilya.imitation.policy import OneShotPolicy, aux_loss, bc_loss, dropout_indices, pack_demos
 from ilya.imitation.rollout import condition, rollouts
 from ilya.imitation.tasks import task_set_from_config
 from ilya.nn.training import Trainer
@@ -49,8 +50,10 @@ def ensure_dataset(cfg: TrainConfig) -> Dataset:
 class Pools:
     """Per training task: its demonstrations, and the pool of (state, expert action) pairs to clone."""
 
-    def __init__(self, data: Dataset) -> None:
+    def __init__(self, data: Dataset, keep_final: bool = False) -> None:
         self.demos = data.train
+        self.tasks = data.tasks("train")
+        self.keep_final = keep_final
         self.obs: list[np.ndarray] = []
         self.act: list[np.ndarray] = []
         self._src: list[np.ndarray] = []
@@ -97,7 +100,16 @@ class Pools:
 
     def batch(self, rng: np.random.Generator, size: int, p: float, conditioning: str
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        demos, xs, ys = [], [], []
+        demo, mask, x, y, _ = self.labelled_batch(rng, size, p, conditioning)
+        return demo, mask, x, y
+
+    def labelled_batch(self, rng: np.random.Generator, size: int, p: float, conditioning: str,
+                       test_time: bool = False
+                       ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(demonstrations, mask, states, expert actions, stage labels (size, 2): block to move, block it goes on).
+
+        ``test_time``: demonstrations subsampled as at test time (every 20th step back from the end)."""
+        demos, xs, ys, tasks = [], [], [], []
         pools = {}
         for _ in range(size):
             t = int(rng.integers(len(self.demos)))
@@ -114,11 +126,35 @@ class Pools:
             if conditioning == "final":
                 demos.append(d["obs"][i, length: length + 1])
             else:
-                demos.append(d["obs"][i, dropout_indices(length, p, rng)])
+                demos.append(d["obs"][i, dropout_indices(length, p, None if test_time else rng, self.keep_final)])
             xs.append(o[j])
             ys.append(a[j])
+            tasks.append(t)
         demo_t, mask = pack_demos(demos)
-        return demo_t, mask, torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+        x = np.stack(xs)
+        labels = np.zeros((size, 2), np.int64)
+        tk = np.asarray(tasks)
+        for t in np.unique(tk):
+            sel = tk == t
+            labels[sel] = stage_labels(x[sel], self.tasks[int(t)])
+        return demo_t, mask, torch.from_numpy(x), torch.from_numpy(np.stack(ys)), torch.from_numpy(labels)
+
+
+@torch.no_grad()
+def heldout_metrics(model: OneShotPolicy, held: Pools, cfg: TrainConfig, device: torch.device) -> dict[str, float]:
+    """Move error, grip accuracy and how often heads 0/1 attend to the right blocks, on 256 states of the test
+    tasks' demonstrations (always the same ones), conditioned on another demonstration of the same task."""
+    was = model.training
+    model.eval()
+    demo, mask, x, y, lab = held.labelled_batch(np.random.default_rng(123), 256, cfg.model.temporal_dropout,
+                                                cfg.conditioning, test_time=True)
+    out, logits = model.outputs(demo.to(device), mask.to(device), x.to(device))
+    _, aparts = aux_loss(logits.float(), lab.to(device))
+    y = y.to(device)
+    model.train(was)
+    return {"heldout/move_l1": float((torch.tanh(out[:, :3]) - y[:, :3]).abs().mean()),
+            "heldout/grip_acc": float(((out[:, 3] > 0) == (y[:, 3] > 0)).float().mean()),
+            **{f"heldout/{k}": v for k, v in aparts.items()}}
 
 
 def dagger_round_starts(cfg: TrainConfig) -> list[int]:
@@ -163,7 +199,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     device = resolve_device(cfg.device)
     with Run.open("imitation", cfg) as run:
         data = ensure_dataset(cfg)
-        pools = Pools(data)
+        pools = Pools(data, cfg.model.keep_final)
+        held = Pools(Dataset(data.path, data.manifest, data.test, data.test), cfg.model.keep_final)
         if cfg.model.block_readout and data.max_blocks > cfg.model.max_blocks:
             raise IlyaError(f"{data.max_blocks} blocks per scene > --model.max-blocks {cfg.model.max_blocks}: "
                             f"pass --model.max-blocks {data.max_blocks}")
@@ -184,14 +221,24 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 done_rounds += 1
                 run.log(step, **stats, **{"dagger/round": done_rounds})
             rng = np.random.default_rng([cfg.seed, step])
-            demo, mask, x, y = pools.batch(rng, cfg.batch, p, cfg.conditioning)
+            demo, mask, x, y, lab = pools.labelled_batch(rng, cfg.batch, p, cfg.conditioning)
+            force = None
+            if cfg.aux_force > 0:
+                force = torch.where(torch.from_numpy(rng.random(len(lab)) < cfg.aux_force)[:, None], lab, -1)
+                force = force[:, : cfg.model.heads].to(device)
             with trainer.autocast():
-                out = model(demo.to(device), mask.to(device), x.to(device))
+                out, logits = model.outputs(demo.to(device), mask.to(device), x.to(device), force)
             loss, parts = bc_loss(out, y.to(device), x.to(device))
+            aux, aparts = aux_loss(logits.float(), lab.to(device))
+            if cfg.aux_weight > 0:
+                loss = loss + cfg.aux_weight * aux
             stats = trainer.step(loss)
             if trainer.due(step, cfg.log_every):
                 run.log(step + 1, **{"train/loss": loss.item(), "train/move_l1": parts["move_l1"],
-                                     "train/grip_bce": parts["grip_bce"]}, **stats)
+                                     "train/grip_bce": parts["grip_bce"], "train/aux_ce": aux.item()},
+                        **{f"train/{k}": v for k, v in aparts.items()}, **stats)
+            if trainer.due(step, cfg.heldout_every):
+                run.log(step + 1, **heldout_metrics(model, held, cfg, device))
             if trainer.due(step, cfg.ckpt_every):
                 trainer.save(run, step + 1, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
         trainer.save(run, cfg.steps, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
