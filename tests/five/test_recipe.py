@@ -151,7 +151,7 @@ def test_checkpoint_of_another_architecture_is_one_clear_error(tmp_path: Path) -
 
 
 def test_rollout_chunk_shapes_and_rewards_are_zero_sum() -> None:
-    w = RolloutWorker(GameConfig(max_steps=30), 3, seed=0)
+    w = RolloutWorker(GameConfig(max_steps=30, act_every=1), 3, seed=0)
     model = FivePolicy(PolicyShape(obs_dim(GameConfig()), 16, 16))
     out = w.rollout(to_numpy(model), T=40, tau=0.5, table=[], pool_weights={})
     b = out["batch"]
@@ -176,7 +176,7 @@ def test_the_learner_learns_a_rewarded_action(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setattr(rollout.LaneGame, "step", rewarded)
     monkeypatch.setattr(rollout, "final_rewards", lambda r, tau: r)
     train(TrainConfig(run="learns", runs_dir=tmp_path, iterations=16, num_games=4, eval_every=0, eval_games=2,
-                      game=GameConfig(max_steps=100), model=ModelConfig(hidden=32, embed=32)))
+                      game=GameConfig(max_steps=100, act_every=1), model=ModelConfig(hidden=32, embed=32)))
     from ilya.core.runs import Run
 
     _, reward = Run.load(tmp_path / "five" / "learns").series("train/reward")
@@ -195,3 +195,52 @@ def test_training_goes_on_after_surgery(tmp_path: Path) -> None:
     assert res["lstm_units"] == 32
     _, units = Run.load(tmp_path / "five" / "op").series("lstm_units")
     assert units == [16.0, 32.0, 32.0]
+
+
+def test_a_repeated_action_follows_its_target_unit() -> None:
+    """Between decisions (act_every steps) the target is the same unit in whatever slot it now has;
+    a spell stays a spell while it is ready, then becomes an attack; a vanished target is a noop."""
+    from ilya.five.envs import ATTACK, NOOP, NUKE
+    from ilya.five.rollout import repeat_actions, target_units
+
+    g = LaneGame(1, GameConfig())
+    g.s["alive"][:, g.L.creeps] = False
+    for u, x in zip(g.L.heroes[5:], (20.0, 21.0, 22.0, 23.0, 24.0), strict=True):
+        g.s["pos"][0, u] = (x, 10.0)
+    g.s["pos"][0, 0] = (18.0, 10.0)
+    g._dist = g._distances()
+    g.observe()
+    kind = np.full((1, 10), NOOP)
+    kind[0, 0] = ATTACK
+    target = np.zeros((1, 10), np.int64)
+    target[0, 0] = 2  # the third nearest enemy of hero 0
+    unit = target_units(g, target)
+    assert unit[0, 0] == g.s["cand"][0, 0, 2] == 7
+    g.s["pos"][0, 7] = (18.5, 10.0)  # it walks up to hero 0: now the nearest
+    g._dist = g._distances()
+    g.observe()
+    k, _, t = repeat_actions(g, kind, np.zeros_like(kind), unit)
+    assert k[0, 0] == ATTACK and t[0, 0] == 0 and g.s["cand"][0, 0, 0] == 7
+    nuke = kind.copy()
+    nuke[0, 0] = NUKE
+    assert repeat_actions(g, nuke, np.zeros_like(kind), unit)[0][0, 0] == NUKE  # ready: still the spell
+    g.s["cd"][0, 0, 0] = 10
+    assert repeat_actions(g, nuke, np.zeros_like(kind), unit)[0][0, 0] == ATTACK  # cast: now an attack
+    g.s["alive"][0, 7] = False
+    g.observe()
+    assert repeat_actions(g, kind, np.zeros_like(kind), unit)[0][0, 0] == NOOP  # gone: nothing to attack
+
+
+def test_a_policy_player_decides_every_act_every_steps() -> None:
+    from ilya.five.rollout import PolicyPlayer
+
+    model = FivePolicy(PolicyShape(obs_dim(GameConfig()), 16, 16))
+    calls = []
+    forward = model.forward
+    model.forward = lambda *a, **k: calls.append(1) or forward(*a, **k)  # type: ignore[method-assign]
+    g = LaneGame(2, GameConfig())
+    p = PolicyPlayer(model, 2, act_every=4)
+    obs = g.observe()
+    for _ in range(10):
+        obs = g.step(*p.act(g, obs))[0]
+    assert len(calls) == 3  # steps 0, 4, 8

@@ -31,6 +31,9 @@ class GameConfig:
     """distance between the two ancients"""
     obs: ObsSet = "base"
     """observation set: base, or extended (+ last-hit features, the ones surgery adds)"""
+    act_every: int = 4
+    """a trained policy picks an action every this many steps and repeats it in between (OpenAI Five: every
+    4th frame); the scripted bot and random heroes act every step"""
 
 
 @dataclass
@@ -80,7 +83,7 @@ class TrainConfig(RunConfig):
     minibatches: int = 4
     """minibatches per epoch"""
     gamma: float = 0.995
-    """discount (paper: horizon of ~80 s of game time)"""
+    """discount per game step (paper: horizon of ~80 s of game time); gamma ** act_every per decision"""
     gae_lambda: float = 0.95
     """GAE λ (paper: 0.95)"""
     clip: float = 0.2
@@ -97,6 +100,8 @@ class TrainConfig(RunConfig):
     """fraction of training over which τ goes linearly from start to end"""
     past_fraction: float = 0.2
     """fraction of games against past versions (paper: 0.2); the rest are against the current policy"""
+    bot_fraction: float = 0.0
+    """fraction of games against the scripted bot (ours, not the paper's: a fixed member of the pool)"""
     pool_every: int = 10
     """add the current policy to the opponent pool every this many iterations"""
     pool_size: int = 32

@@ -120,6 +120,8 @@ def check_game(cfg: GameConfig) -> None:
         raise IlyaError(f"--game.lanes: expected 1 or 3, got {cfg.lanes}")
     if cfg.max_steps < 1:
         raise IlyaError(f"--game.max-steps: expected a positive number of steps, got {cfg.max_steps}")
+    if cfg.act_every < 1:
+        raise IlyaError(f"--game.act-every: expected a positive number of steps, got {cfg.act_every}")
     if not 40.0 <= cfg.lane_length <= 400.0:
         raise IlyaError(f"--game.lane-length: expected 40 to 400, got {cfg.lane_length}")
 

@@ -94,7 +94,7 @@ def replay(cfg: ReplayConfig) -> dict[str, Any]:
         game, first = cfg.game, "scripted"
     g = LaneGame(1, game, seed=cfg.seed, autoreset=False)
     obs = g.reset()
-    pa, pb = make_player(first, 1, cfg.seed), make_player(cfg.opponent, 1, cfg.seed + 1)
+    pa, pb = make_player(first, 1, cfg.seed, game.act_every), make_player(cfg.opponent, 1, cfg.seed + 1)
     from ilya.five.matches import _act
 
     frames = [frame(g, 0, team_view=0)]

@@ -36,15 +36,15 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
 
-def make_player(spec: object, n: int, seed: int) -> object:
-    """'scripted', 'random', or a `FivePolicy` (played by a `PolicyPlayer`)."""
+def make_player(spec: object, n: int, seed: int, act_every: int = 1) -> object:
+    """'scripted', 'random', or a `FivePolicy` (played by a `PolicyPlayer` deciding every ``act_every`` steps)."""
     if spec == "scripted":
         return ScriptedBot(n)
     if spec == "random":
         return RandomBot(seed)
     from ilya.five.rollout import PolicyPlayer
 
-    return PolicyPlayer(spec, n, seed=seed)  # type: ignore[arg-type]
+    return PolicyPlayer(spec, n, seed=seed, act_every=act_every)  # type: ignore[arg-type]
 
 
 def _act(player: object, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,7 +60,7 @@ def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc:
     n = games
     game = LaneGame(n, cfg, seed=seed, autoreset=False)
     obs = game.reset()
-    pa, pb = make_player(a, n, seed + 1), make_player(b, n, seed + 2)
+    pa, pb = make_player(a, n, seed + 1, cfg.act_every), make_player(b, n, seed + 2, cfg.act_every)
     a_side = (np.arange(n) >= (n + 1) // 2).astype(np.int64)  # 0: A is radiant
     finished = np.zeros(n, bool)
     winner = np.full(n, -1)

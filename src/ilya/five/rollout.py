@@ -7,6 +7,12 @@ learner's process or as a Ray actor).  At each game start it draws the opponent:
 table (p ∝ exp(q)) on one side, the learner on the other.  A chunk returns time-major arrays for all
 ``n * 10`` hero rows, with ``learn`` marking the rows the current policy controlled, and the results of
 the games that ended (for the quality scores and win rates).
+
+The policies act every ``game.act_every`` steps (OpenAI Five acted on every fourth frame) and repeat
+their action in between (`repeat_actions`): the same move, the same target *unit* (wherever it now sits
+among the candidates; noop once it is gone), a spell until it is cast, then an attack on its target.
+One row of a chunk is one decision; its reward is the sum over the steps it was repeated.  With
+``bot_fraction`` > 0 a share of the games is played against the scripted bot (ours, not the paper's).
 """
 
 from __future__ import annotations
@@ -16,12 +22,34 @@ from typing import Any
 import numpy as np
 import torch
 
+from ilya.five.bots import ScriptedBot
 from ilya.five.config import GameConfig
-from ilya.five.envs import N_HEROES, TEAM, LaneGame
+from ilya.five.envs import ATTACK, N_HEROES, NOOP, NUKE, STUN, TEAM, K, LaneGame
 from ilya.five.policy import FivePolicy, PolicyShape, concat_masks, sample_actions
 from ilya.five.rewards import final_rewards
 
 Weights = dict[str, np.ndarray]
+SELF, BOT = -1, -2  # opponent codes of a game: the current policy, the scripted bot (else a pool id)
+
+
+def target_units(game: LaneGame, target: np.ndarray) -> np.ndarray:
+    """(n, 10) the unit behind each hero's target slot among its current candidates (-1: none)."""
+    return np.take_along_axis(game.s["cand"], np.clip(target, 0, K - 1)[..., None], 2)[..., 0]
+
+
+def repeat_actions(game: LaneGame, kind: np.ndarray, direction: np.ndarray, unit: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An action chosen a few steps ago, for this step: the same move; the same target unit in its
+    current slot (noop when it is no longer a candidate); a spell while it is ready, then an attack."""
+    s, hp = game.s, game.hero_param
+    hit = (s["cand"] == unit[..., None]) & (unit[..., None] >= 0)
+    found = hit.any(-1)
+    targeted = (kind == ATTACK) | (kind == NUKE) | (kind == STUN)
+    nuke_ready = (s["cd"][..., 0] <= 0) & (s["mana"] >= hp["nuke_mana"])
+    stun_ready = (s["cd"][..., 1] <= 0) & (s["mana"] >= hp["stun_mana"])
+    kind = np.where(((kind == NUKE) & ~nuke_ready) | ((kind == STUN) & ~stun_ready), ATTACK, kind)
+    kind = np.where(targeted & ~found, NOOP, kind)
+    return kind, direction, np.where(found, hit.argmax(-1), 0)
 
 
 def to_numpy(model: torch.nn.Module) -> Weights:
@@ -43,20 +71,31 @@ def from_numpy(weights: Weights) -> FivePolicy:
 
 
 class PolicyPlayer:
-    """One policy playing some heroes of ``n`` games, with its own memory and generator."""
+    """One policy playing some heroes of ``n`` games, with its own memory and generator; it decides every
+    ``act_every`` calls (the games of a match start together) and repeats its action in between."""
 
-    def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False) -> None:
+    def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False, act_every: int = 1) -> None:
         self.model, self.n, self.greedy = model, n, greedy
         self.h = model.initial_state(n * N_HEROES)
         self.rng = np.random.default_rng(seed)
+        self.act_every, self.calls = max(1, act_every), 0
+        self.last: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def reset(self, games: np.ndarray) -> None:
         rows = np.repeat(games, N_HEROES)
         keep = torch.as_tensor(~rows, dtype=torch.float32).view(1, -1, 1)
         self.h = (self.h[0] * keep, self.h[1] * keep)
 
-    @torch.no_grad()
     def act(self, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        self.calls += 1
+        if self.last is not None and (self.calls - 1) % self.act_every != 0:
+            return repeat_actions(game, *self.last)
+        kind, direction, target = self.decide(game, obs)
+        self.last = (kind, direction, target_units(game, target))
+        return kind, direction, target
+
+    @torch.no_grad()
+    def decide(self, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         mask = concat_masks(*game.action_masks()).reshape(self.n * N_HEROES, -1)
         x = torch.as_tensor(obs.reshape(self.n * N_HEROES, 1, -1))
         logits, _, self.h = self.model(x, self.h)
@@ -74,14 +113,16 @@ class PolicyPlayer:
 class RolloutWorker:
     """``n`` self-play games; `rollout` plays one chunk with the given weights."""
 
-    def __init__(self, game: GameConfig, n: int, seed: int, past_fraction: float = 0.2) -> None:
-        self.cfg, self.n, self.past_fraction = game, n, past_fraction
+    def __init__(self, game: GameConfig, n: int, seed: int, past_fraction: float = 0.2,
+                 bot_fraction: float = 0.0) -> None:
+        self.cfg, self.n, self.past_fraction, self.bot_fraction = game, n, past_fraction, bot_fraction
         self.seed = seed
         self.game = LaneGame(n, game, seed=seed)
         self.obs = self.game.reset()
         self.rng = np.random.default_rng(seed + 7919)
-        self.opp = np.full(n, -1, np.int64)  # -1: current policy on both sides, else a pool id
-        self.side = np.zeros(n, np.int64)  # the side the learner plays in games against past versions
+        self.opp = np.full(n, SELF, np.int64)  # SELF: current policy on both sides, BOT, else a pool id
+        self.side = np.zeros(n, np.int64)  # the side the learner plays in games against another player
+        self.bot = ScriptedBot(n)
         self.h: tuple[torch.Tensor, torch.Tensor] | None = None
         self.h_opp: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # per game: the opponent's memory
         self.starts = np.ones(n, bool)
@@ -94,7 +135,7 @@ class RolloutWorker:
         assert self.h is not None
         return {"game": self.game.get_state(), "rng": self.rng.bit_generator.state, "opp": self.opp.copy(),
                 "side": self.side.copy(), "h": self.h[0].numpy().copy(), "c": self.h[1].numpy().copy(),
-                "starts": self.starts.copy(), "obs": self.obs.copy(),
+                "starts": self.starts.copy(), "obs": self.obs.copy(), "bot": self.bot.retreating.copy(),
                 "h_opp": {str(g): np.stack([v[0].numpy(), v[1].numpy()]) for g, v in self.h_opp.items()}}
 
     def load_state_dict(self, st: dict[str, Any]) -> None:
@@ -103,6 +144,8 @@ class RolloutWorker:
         self.opp, self.side = np.asarray(st["opp"]).copy(), np.asarray(st["side"]).copy()
         self.h = (torch.as_tensor(st["h"]).clone(), torch.as_tensor(st["c"]).clone())
         self.starts, self.obs = np.asarray(st["starts"]).copy(), np.asarray(st["obs"]).copy()
+        if "bot" in st:
+            self.bot.retreating = np.asarray(st["bot"]).copy()
         self.h_opp = {int(g): (torch.as_tensor(v[0]).clone(), torch.as_tensor(v[1]).clone())
                       for g, v in st["h_opp"].items()}
 
@@ -136,18 +179,22 @@ class RolloutWorker:
     def _draw_opponents(self, games: np.ndarray, table: list[tuple[int, float]]) -> None:
         for g in np.flatnonzero(games):
             self.h_opp.pop(int(g), None)
-            if table and self.rng.random() < self.past_fraction:
+            u = self.rng.random() if (table or self.bot_fraction > 0) else 1.0
+            if u < self.bot_fraction:
+                self.opp[g] = BOT
+                self.side[g] = int(self.rng.integers(2))
+            elif table and u < self.bot_fraction + self.past_fraction:
                 ids = [t[0] for t in table]
                 p = np.asarray([t[1] for t in table], np.float64)
                 self.opp[g] = ids[int(self.rng.choice(len(ids), p=p / p.sum()))]
                 self.side[g] = int(self.rng.integers(2))
             else:
-                self.opp[g] = -1
+                self.opp[g] = SELF
 
     def learn_rows(self) -> np.ndarray:
         """(n, 10): heroes the current policy controls."""
         learn = np.ones((self.n, N_HEROES), bool)
-        past = self.opp >= 0
+        past = self.opp != SELF
         team = np.arange(N_HEROES) // TEAM
         learn[past] = team[None] == self.side[past, None]
         return learn
@@ -173,6 +220,8 @@ class RolloutWorker:
         assert self.h is not None
         h0 = (self.h[0].clone(), self.h[1].clone())
         results: list[dict[str, Any]] = []
+        k = max(1, self.cfg.act_every)
+        team = np.arange(N_HEROES) // TEAM
         for t in range(T):
             assert self.h is not None
             start_rows = np.repeat(self.starts, N_HEROES)
@@ -198,23 +247,38 @@ class RolloutWorker:
                 for j, g in enumerate(games):
                     self.h_opp[int(g)] = (hn[0][:, j * TEAM:(j + 1) * TEAM], hn[1][:, j * TEAM:(j + 1) * TEAM])
             a3 = a.reshape(n, N_HEROES, 3)
-            obs, r, done, info = self.game.step(a3[..., 0], a3[..., 1], a3[..., 2])
-            rr = final_rewards(r, tau)
+            kind, direction, target = a3[..., 0], a3[..., 1], a3[..., 2]
+            unit = target_units(self.game, target)
+            bot_rows = (self.opp == BOT)[:, None] & (team[None] != self.side[:, None])  # (n, 10)
+            acc = np.zeros((n, N_HEROES), np.float32)
+            ended = np.zeros(n, bool)
+            obs = self.obs
+            for j in range(k):  # the decision, repeated for k game steps
+                kj, dj, tj = (kind, direction, target) if j == 0 else repeat_actions(self.game, kind, direction, unit)
+                if bot_rows.any():
+                    bk, bd, bt = self.bot.act(self.game)
+                    kj, dj, tj = (np.where(bot_rows, x_b, x) for x_b, x in ((bk, kj), (bd, dj), (bt, tj)))
+                kj = np.where(ended[:, None], NOOP, kj)  # a game that ended waits for the next decision
+                obs, r, done, info = self.game.step(kj, dj, tj)
+                acc += np.where(ended[:, None], 0.0, final_rewards(r, tau))
+                for g in np.flatnonzero(done & ~ended):
+                    w = int(info["winner"][g])
+                    results.append({"opp": int(self.opp[g]), "side": int(self.side[g]), "winner": w,
+                                    "length": int(info["t"][g]),
+                                    "last_hits": float(info["stats_last_hits"][g].mean()),
+                                    "kills": float(info["stats_kills"][g].sum()),
+                                    "learner_won": bool(self.opp[g] != SELF and w == self.side[g])})
+                if done.any():
+                    self.bot.reset(done)
+                ended |= done
             buf["obs"][t] = self.obs.reshape(R, D)
             buf["actions"][t], buf["logp"][t], buf["values"][t] = a, lp, value[:, 0].numpy()
-            buf["rewards"][t], buf["dones"][t] = rr.reshape(R), np.repeat(done, N_HEROES)
+            buf["rewards"][t], buf["dones"][t] = acc.reshape(R), np.repeat(ended, N_HEROES)
             buf["starts"][t], buf["masks"][t], buf["learn"][t] = start_rows, mask, learn.reshape(R)
-            for g in np.flatnonzero(done):
-                w = int(info["winner"][g])
-                results.append({"opp": int(self.opp[g]), "side": int(self.side[g]), "winner": w,
-                                "length": int(info["t"][g]),
-                                "last_hits": float(info["stats_last_hits"][g].mean()),
-                                "kills": float(info["stats_kills"][g].sum()),
-                                "learner_won": bool(self.opp[g] >= 0 and w == self.side[g])})
             self.obs = obs
-            self.starts = done.copy()
-            if done.any():
-                self._draw_opponents(done, table)
+            self.starts = ended.copy()
+            if ended.any():
+                self._draw_opponents(ended, table)
         # bootstrap value after the chunk (zero memory for games that just restarted)
         assert self.h is not None
         start_rows = np.repeat(self.starts, N_HEROES)
@@ -222,4 +286,4 @@ class RolloutWorker:
         _, last_v, _ = model(torch.as_tensor(self.obs.reshape(R, 1, D)), (self.h[0] * keep, self.h[1] * keep))
         buf["last_value"] = last_v[:, 0].numpy()
         buf["h0"], buf["c0"] = h0[0][0].numpy(), h0[1][0].numpy()
-        return {"batch": buf, "results": results, "version": version, "steps": T * n}
+        return {"batch": buf, "results": results, "version": version, "steps": T * n * k}

@@ -32,7 +32,7 @@ from ilya.five.matches import play
 from ilya.five.policy import FivePolicy, PolicyShape, log_prob_entropy
 from ilya.five.rating import save_snapshot
 from ilya.five.rewards import tau_at
-from ilya.five.rollout import RolloutWorker, Weights, from_numpy, to_numpy
+from ilya.five.rollout import BOT, RolloutWorker, Weights, from_numpy, to_numpy
 from ilya.five.selfplay import OpponentPool
 from ilya.five.surgery import operate
 from ilya.nn.ppo import gae, masked_mean, normalize, ppo_clip_loss
@@ -54,6 +54,8 @@ def check_config(cfg: TrainConfig) -> None:
             raise IlyaError(f"--{name.replace('_', '-')}: expected a positive number, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.past_fraction <= 1.0:
         raise IlyaError(f"--past-fraction: expected 0 to 1, got {cfg.past_fraction}")
+    if not 0.0 <= cfg.bot_fraction <= 1.0 - cfg.past_fraction:
+        raise IlyaError(f"--bot-fraction: expected 0 to 1 - --past-fraction, got {cfg.bot_fraction}")
     if cfg.staleness < 0:
         raise IlyaError(f"--staleness: expected 0 or more, got {cfg.staleness}")
     if cfg.surgery.at > 0 and cfg.surgery.hidden < policy_shape(cfg).hidden:
@@ -76,7 +78,8 @@ class LocalRollouts:
     """One worker in the learner's process (deterministic for a seed)."""
 
     def __init__(self, cfg: TrainConfig) -> None:
-        self.worker = RolloutWorker(cfg.game, cfg.num_games, seed=cfg.seed * 1000 + 1, past_fraction=cfg.past_fraction)
+        self.worker = RolloutWorker(cfg.game, cfg.num_games, seed=cfg.seed * 1000 + 1, past_fraction=cfg.past_fraction,
+                                    bot_fraction=cfg.bot_fraction)
         self.restarts = 0
 
     def collect(self, weights: Weights, version: int, tau: float, pool: OpponentPool, T: int) -> dict[str, Any]:
@@ -105,7 +108,8 @@ def ppo_update(model: FivePolicy, trainer: Trainer, batch: dict[str, np.ndarray]
     values, rewards, dones = rt("values"), rt("rewards"), rt("dones")
     starts, masks, learn = rt("starts"), rt("masks"), rt("learn").float()
     last = torch.as_tensor(np.array(batch["last_value"]))
-    adv, ret = gae(rewards, values, dones, last, cfg.gamma, cfg.gae_lambda)
+    gamma = cfg.gamma ** max(1, cfg.game.act_every)  # one row is a decision of act_every game steps
+    adv, ret = gae(rewards, values, dones, last, gamma, cfg.gae_lambda)
     rows = np.flatnonzero(learn.sum(1).numpy() > 0)
     h0, c0 = torch.as_tensor(np.array(batch["h0"])), torch.as_tensor(np.array(batch["c0"]))
     adv = normalize(adv, learn)
@@ -267,6 +271,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
             wall_train += time.time() - t0
             learn = b["learn"]
             past = [r for r in recent if r["opp"] >= 0]
+            vs_bot = [r for r in recent if r["opp"] == BOT]
             row: dict[str, Any] = {
                 "train/reward": float((b["rewards"] * learn).sum() / max(learn.sum(), 1)),
                 "train/policy_loss": stats.get("policy_loss", 0.0), "train/value_loss": stats.get("value_loss", 0.0),
@@ -277,6 +282,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "game/length": float(np.mean([r["length"] for r in recent])) if recent else 0.0,
                 "game/last_hits": float(np.mean([r["last_hits"] for r in recent])) if recent else 0.0,
                 "selfplay/win_rate_vs_past": float(np.mean([r["learner_won"] for r in past])) if past else 0.5,
+                "selfplay/win_rate_vs_bot": float(np.mean([r["learner_won"] for r in vs_bot])) if vs_bot else 0.0,
                 "restarts": getattr(rollouts, "restarts", 0),
                 "speed/game_steps_per_s": out["steps"] / max(time.time() - t0, 1e-9),
             }
