@@ -31,6 +31,20 @@ def dataset(slice_db, tmp_path_factory):
     return out, stats
 
 
+@pytest.fixture(scope="session")
+def tiny_model(dataset, tmp_path_factory):
+    """(runs dir, run folder, summary) of a 1-layer model trained 120 steps on the slice (~10 s)."""
+    from ilya.prover.config import ProverOptim, TrainConfig
+    from ilya.prover.train import train
+
+    runs = tmp_path_factory.mktemp("runs")
+    cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], threads=1, steps=120, n_layer=1, n_head=2, n_embd=48,
+                      block_size=160, vocab_size=300, eval_interval=60, optim=ProverOptim(warmup=10, lr=3e-3),
+                      batch_size=16)
+    out = train(cfg)
+    return runs, runs / "prover" / "tiny", out
+
+
 def _replay(kernel, rec):
     """Rebuild a proof tree from the record's pre-order steps, checking each goal on the way."""
     from ilya.prover.search import ProofTree

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from ilya.core.plotting import png_text
 from ilya.prover.baselines import OraclePolicy
 from ilya.prover.dataset import read_split
 from ilya.prover.format import ProofStep
 from ilya.prover.kernel import Kernel
 from ilya.prover.search import SearchConfig, search_many
-
-
-@pytest.fixture(scope="module")
-def tiny_model(dataset, tmp_path_factory):
-    from ilya.prover.config import ProverOptim, TrainConfig
-    from ilya.prover.train import train
-
-    runs = tmp_path_factory.mktemp("runs")
-    cfg = TrainConfig(run="tiny", runs_dir=runs, data=dataset[0], threads=1, steps=120, n_layer=1, n_head=2, n_embd=48,
-                      block_size=160, vocab_size=300, eval_interval=60, optim=ProverOptim(warmup=10, lr=3e-3),
-                      batch_size=16)
-    out = train(cfg)
-    return runs, runs / "prover" / "tiny", out
 
 
 def test_training_loss_falls(tiny_model):
@@ -104,6 +89,29 @@ def test_batched_label_scores_equal_a_plain_forward(tiny_model, slice_db):
             lp = torch.log_softmax(model(torch.tensor([p + c]))[0][0], -1)
         want = sum(float(lp[len(p) - 1 + k, t]) for k, t in enumerate(c))
         assert abs(score - want) < 1e-3
+
+
+def test_label_scores_batched_across_goals_equal_one_goal_at_a_time(tiny_model, slice_db):
+    """Issue 17: the labels of every goal of a round go through the model together; same scores as one
+    forward per goal (and per piece of a goal's labels)."""
+    import torch
+
+    from ilya.prover.matching import matcher
+    from ilya.prover.model import LMPolicy, load_model
+
+    _, db = slice_db
+    model, tok, _ = load_model(tiny_model[1] / "model")
+    pol = LMPolicy(model, tok, db=db)
+    labels = ["mpd", "syl", "id", "a1i", "syl5", "com12"]
+    goals = [tuple(db[lab].expr) for lab in labels]
+    ok, lens, caches, h = pol._prefill(goals, labels)
+    jobs = [(r, m) for r, lab in enumerate(labels) for m in matcher(db).matches(goals[r], db[lab].index)]
+    assert len({r for r, _ in jobs}) == len(labels) and len(jobs) > 20
+    loop = pol._score_labels(caches, lens, h, jobs, chunk=1024, batched=False)
+    for chunk, budget in ((256, 8192), (5, 64), (3, 1)):  # several pieces per goal, several forwards
+        batched = pol._score_labels(caches, lens, h, jobs, chunk=chunk, batched=True, max_tokens=budget)
+        assert torch.allclose(batched, loop, atol=1e-4, rtol=1e-4), (chunk, (batched - loop).abs().max())
+    assert bool((loop < 0).all())
 
 
 def test_oracle_search_proves_small_theorems_and_rejects_wrong_steps(slice_db, dataset):

@@ -63,6 +63,9 @@ class DatasetConfig:
     """use only the first N theorems of the database (0 = all)"""
     max_steps_per_theorem: int = 5000
     """keep at most this many steps of one (expanded) proof"""
+    clean_only: bool = False
+    """do not rebuild: only flag the valid/test theorems of the dataset in --out that are in effect in the
+    training data (alpha-equivalent duplicates, statements derived in train proofs; ~1 min)"""
     json: bool = False
     """print the statistics as one JSON object"""
 
@@ -164,12 +167,16 @@ class EvalConfig(RunConfig):
     """number of theorems of the split (a fixed hash-chosen subset; 0 = all)"""
     labels: list[str] | None = None
     """prove these labels instead of a split"""
+    clean: bool = False
+    """prove only the clean theorems of the split (no alpha-equivalent duplicate elsewhere, not derived in a
+    train proof: `ilya prover dataset`); the figures report % proved on the clean ones either way"""
     e: int = 8
     """candidate steps sampled per expansion (paper: 32)"""
     d: int = 32
     """expansions per theorem (paper: 128)"""
     time_limit: float = 30.0
-    """seconds per theorem"""
+    """seconds per theorem: its own model and kernel time (not the wall time of the lockstep batch);
+    inf = only --e and --d bound the search"""
     priority: Priority = "logprob"
     """logprob (cumulative log-probability) or value (the learned value function)"""
     decode: Decode = "constrained"

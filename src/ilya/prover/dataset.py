@@ -22,14 +22,15 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ilya.core.errors import IlyaError
 from ilya.core.progress import progress
 from ilya.metamath import Database, Statement, load
-from ilya.prover.config import SPLITS, DatasetConfig, Split
+from ilya.prover.clean import REASONS, Key, canonical, leakage_flags, variable_types
+from ilya.prover.config import DEFAULT_DB, SPLITS, DatasetConfig, Split
 from ilya.prover.format import Expr, ProofStep, example_text, goal_text, step_text
 
 PAPER = {"theorems": 38_000, "proof_steps": 3_000_000, "valid_theorems": 1_000, "test_theorems": 1_000}
@@ -61,6 +62,12 @@ class TheoremRecord:
     hyps: list[Expr]
     steps: list[tuple[Expr, ProofStep]]
     setmm_steps: int
+    flags: list[str] = field(default_factory=list)
+    """valid/test only: why the theorem is not clean (`ilya.prover.clean`); empty when clean"""
+
+    @property
+    def clean(self) -> bool:
+        return not self.flags
 
     def to_json(self) -> dict[str, Any]:
         return {"label": self.label, "index": self.index, "goal": goal_text(self.goal),
@@ -78,7 +85,7 @@ class TheoremRecord:
             assert st is not None, s
             steps.append((tuple(g.split()), st))
         return cls(d["label"], int(d["index"]), tuple(d["goal"].split()),
-                   [tuple(h.split()) for h in d["hyps"]], steps, int(d["setmm_steps"]))
+                   [tuple(h.split()) for h in d["hyps"]], steps, int(d["setmm_steps"]), list(d.get("flags", [])))
 
 
 def essential_hyps(db: Database, label: str) -> list[Expr]:
@@ -161,7 +168,72 @@ def build_dataset(db: Database, out: Path, valid: int = 1000, test: int = 1000, 
         "paper": PAPER,
     }
     (out / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
-    return stats
+    mark_clean(db, out)
+    return load_stats(out)
+
+
+# ---------------------------------------------------------------------------- clean splits
+def _train_step_keys(data: Path, lengths: set[int], vtype: dict[str, str]
+                     ) -> Iterator[tuple[int, str, list[Key]]]:
+    """(index, label, keys of its distinct step goals) of every train theorem, streamed from train.jsonl;
+    only goals of ``lengths`` symbols are keyed (the hypothesis-free held-out statements' lengths)."""
+    with open(Path(data) / "train.jsonl", encoding="utf-8") as f:
+        for line in progress(f, desc="train proofs", total=load_stats(data).get("train_theorems")):
+            d = json.loads(line)
+            goals = {g for g, _ in d["steps"]}
+            keys = [canonical(tuple(g.split()), [], vtype) for g in goals if g.count(" ") + 1 in lengths]
+            yield int(d["index"]), d["label"], keys
+
+
+def mark_clean(db: Database, data: Path) -> dict[str, Any]:
+    """Flag the valid/test theorems that are in effect in the training data (`ilya.prover.clean`).
+
+    Rewrites ``valid.jsonl``/``test.jsonl`` with ``"clean"`` and ``"flags"`` in every row, writes
+    ``clean.json`` (counts per split and reason, each flagged label with the theorem that flags it) and adds
+    the counts to ``stats.json``; returns what ``clean.json`` holds.  Reads train.jsonl once (~1 min).
+    """
+    data = Path(data)
+    split = {lab: s for s in SPLITS for lab in split_labels(data, s)}
+    held_out = {lab for lab, s in split.items() if s != "train"}
+    vtype = variable_types((st.expr[0], st.expr[1]) for st in db.statements if st.kind == "f")
+    assertions: list[tuple[str, int, str, Key]] = []
+    hyp_free: set[str] = set()
+    lengths: set[int] = set()
+    for st in db.statements:
+        if st.kind not in ("a", "p"):
+            continue
+        hyps = essential_hyps(db, st.label)
+        assertions.append((st.label, st.index, split.get(st.label, "axiom" if st.kind == "a" else "other"),
+                           canonical(tuple(st.expr), hyps, vtype)))
+        if st.label in held_out and not hyps:
+            hyp_free.add(st.label)
+            lengths.add(len(st.expr))
+    flags, details, _ = leakage_flags(assertions, held_out, _train_step_keys(data, lengths, vtype), hyp_free)
+    report: dict[str, Any] = {"reasons": list(REASONS)}
+    for s in ("valid", "test"):
+        path = data / f"{s}.jsonl"
+        rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        for row in rows:
+            row["flags"] = flags.get(row["label"], [])
+            row["clean"] = not row["flags"]
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)
+        fl = [r["flags"] for r in rows]
+        report[s] = {"theorems": len(rows), "clean": sum(not f for f in fl), "flagged": sum(bool(f) for f in fl),
+                     "in_training_data": sum(("duplicate_later_train" in f or "derived_in_train_proof" in f)
+                                             for f in fl),
+                     **{r: sum(r in f for f in fl) for r in REASONS},
+                     "derived_in_later_train_proof": sum(
+                         "derived_in_later_train_proof" in details.get(r["label"], {}) for r in rows)}
+    report["flagged"] = {lab: {"split": split[lab], "flags": f, "because": details.get(lab, {})}
+                         for lab, f in sorted(flags.items()) if f}
+    (data / "clean.json").write_text(json.dumps(report, indent=1) + "\n")
+    stats = load_stats(data)
+    if stats:
+        stats["clean"] = {s: report[s] for s in ("valid", "test")}
+        (data / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    return report
 
 
 def read_split(data: Path, split: str) -> Iterator[TheoremRecord]:
@@ -262,13 +334,16 @@ def load_database(db: Path | None, data: Path | None = None) -> Database:
     return out
 
 
-def split_labels(data: Path, split: Split) -> list[str]:
-    """Theorem labels of a split, read without parsing the records."""
+def split_labels(data: Path, split: Split, clean: bool = False) -> list[str]:
+    """Theorem labels of a split, read without parsing the records; ``clean``: only the clean ones
+    (valid/test, flagged by `mark_clean`)."""
     path = Path(data) / f"{split}.jsonl"
     if split not in SPLITS:
         raise IlyaError(f"--split {split}: expected train, valid or test")
     if not path.is_file():
         raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
+    if clean:
+        return [lab for lab, f in split_flags(data, split).items() if not f]
     out: list[str] = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -277,8 +352,35 @@ def split_labels(data: Path, split: Split) -> list[str]:
     return out
 
 
+def split_flags(data: Path, split: Split) -> dict[str, list[str]]:
+    """label -> why it is not clean (empty: clean) for every theorem of a valid/test split."""
+    if split == "train":
+        raise IlyaError("the train split has no clean flags: clean is a property of valid and test theorems")
+    path = Path(data) / f"{split}.jsonl"
+    if not path.is_file():
+        raise IlyaError(f"no {split} split here: run `ilya prover dataset --out {data}` first", file=path)
+    out: dict[str, list[str]] = {}
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            d = json.loads(line)
+            if "clean" not in d:
+                raise IlyaError(f"the {split} split is not flagged yet: run `ilya prover dataset --out {data} "
+                                "--clean-only` (no rebuild, ~1 min)", file=path, line=i)
+            out[d["label"]] = list(d["flags"])
+    return out
+
+
 def dataset_command(cfg: DatasetConfig) -> dict[str, Any]:
     """`ilya prover dataset`: build the dataset, print its statistics beside the paper's."""
+    if cfg.clean_only:
+        report = mark_clean(load_database(None if cfg.db == DEFAULT_DB else cfg.db, cfg.out), cfg.out)
+        report = {s: report[s] for s in ("valid", "test")}
+        if not cfg.json:
+            for s, c in report.items():
+                print(f"{s}: {c['clean']} of {c['theorems']} theorems clean; flagged: "
+                      + ", ".join(f"{c[r]} {r}" for r in REASONS)
+                      + f" ({c['in_training_data']} in effect in the training data); details in {cfg.out}/clean.json")
+        return report
     stats = build_dataset(load(cfg.db), cfg.out, cfg.valid, cfg.test, cfg.max_theorems or None,
                           cfg.max_steps_per_theorem)
     if not cfg.json:
@@ -291,5 +393,8 @@ def dataset_command(cfg: DatasetConfig) -> dict[str, Any]:
         print(f"train {stats['train_theorems']:,} theorems / {stats['train_steps']:,} steps; "
               f"{stats['unique_proof_steps']:,} of all {stats['proof_steps']:,} steps distinct within their theorem; "
               f"{stats['mean_goal_symbols']} symbols per goal; written to {cfg.out}/ in {stats['seconds']} s")
+        c = stats["clean"]["test"]
+        print(f"clean test split: {c['clean']} of {c['theorems']} ({c['in_training_data']} in effect in the "
+              f"training data, {c['duplicate_earlier']} with an earlier duplicate); see {cfg.out}/clean.json")
     return stats
 

@@ -10,10 +10,12 @@ proofs with Debian's ``metamath`` binary, independently of our kernel.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,8 +27,8 @@ from ilya.core.figures import draw_run
 from ilya.core.progress import progress
 from ilya.core.runs import Run
 from ilya.metamath import Database, MetamathError, load
-from ilya.prover.config import DEFAULT_DATA, EvalConfig
-from ilya.prover.dataset import load_database, pick_theorems, split_labels
+from ilya.prover.config import DEFAULT_DATA, EvalConfig, Split
+from ilya.prover.dataset import load_database, pick_theorems, split_flags, split_labels
 from ilya.prover.kernel import Kernel
 from ilya.prover.policies import make_policy, model_dir, policy_spec
 from ilya.prover.search import Policy, SearchConfig, SearchResult, search_many
@@ -74,17 +76,28 @@ def prove(db: Database, policy: Policy, labels: list[str], cfg: SearchConfig, ba
 
 
 def _shard(db_path: str, spec: dict[str, Any], labels: list[str], cfg: SearchConfig, batch: int,
-           forbidden: list[str]) -> list[dict[str, Any]]:
+           forbidden: list[str]) -> dict[str, Any]:
+    """One Ray worker: load (timed apart), then search; ``{"rows", "load_seconds", "search_seconds"}``."""
+    t0 = time.perf_counter()
     db = load(db_path)
-    return prove(db, make_policy(spec, db), labels, cfg, batch, forbidden=set(forbidden))
+    policy = make_policy(spec, db)
+    t1 = time.perf_counter()
+    rows = prove(db, policy, labels, cfg, batch, forbidden=set(forbidden))
+    return {"rows": rows, "load_seconds": t1 - t0, "search_seconds": time.perf_counter() - t1}
 
 
 def prove_distributed(db_path: str, spec: dict[str, Any], labels: list[str], cfg: SearchConfig,
                       workers: int, batch: int = 8, address: str | None = None,
-                      forbidden: set[str] | None = None, on_row: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """`prove` over Ray workers: a local Ray with ``workers`` CPUs, or the cluster at ``address``."""
+                      forbidden: set[str] | None = None, on_row: Callable[[dict[str, Any]], None] | None = None,
+                      timing: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """`prove` over Ray workers: a local Ray with ``workers`` CPUs, or the cluster at ``address``.
+
+    ``timing`` (if given) receives ``ray_start_seconds``, ``load_seconds`` (the slowest worker's loading of
+    the database and the policy) and ``search_seconds`` (the slowest worker's search).
+    """
     import ray
 
+    t0 = time.perf_counter()
     started = False
     if not ray.is_initialized():
         kw: dict[str, Any] = {"address": address} if address else {"num_cpus": workers}
@@ -94,16 +107,22 @@ def prove_distributed(db_path: str, spec: dict[str, Any], labels: list[str], cfg
     try:
         remote = ray.remote(num_cpus=1)(_shard)
         shards = [labels[i::workers] for i in range(workers)]
+        ray_start = time.perf_counter() - t0
         refs = [remote.remote(db_path, spec, s, cfg, batch, sorted(forbidden or ())) for s in shards if s]
         rows: list[dict[str, Any]] = []
+        loads, searches = [0.0], [0.0]
         pending = list(refs)
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for part in ray.get(ready):
-                rows += part
+                rows += part["rows"]
+                loads.append(part["load_seconds"])
+                searches.append(part["search_seconds"])
                 if on_row is not None:
-                    for row in part:
+                    for row in part["rows"]:
                         on_row(row)
+        if timing is not None:
+            timing.update(ray_start_seconds=ray_start, load_seconds=max(loads), search_seconds=max(searches))
     finally:
         if started:
             ray.shutdown()
@@ -145,8 +164,13 @@ def check_with_metamath_exe(db: Database, proofs: dict[str, str], timeout: float
 
 
 # ---------------------------------------------------------------------------- the eval command
-def summarize(rows: list[dict[str, Any]], cfg: EvalConfig) -> dict[str, Any]:
-    """The figures of an evaluation (what `ilya prover eval --json` prints)."""
+def summarize(rows: list[dict[str, Any]], cfg: EvalConfig, flags: dict[str, list[str]] | None = None
+              ) -> dict[str, Any]:
+    """The figures of an evaluation (what `ilya prover eval --json` prints).
+
+    ``proved_pct`` is over every theorem attempted (the paper's split); with ``flags`` (label -> why it is
+    not clean, `ilya.prover.dataset.split_flags`) ``clean_proved_pct`` is over the clean ones among them.
+    """
     from collections import Counter
 
     n = len(rows)
@@ -163,16 +187,42 @@ def summarize(rows: list[dict[str, Any]], cfg: EvalConfig) -> dict[str, Any]:
         "attempted": n, "proved": len(proved), "proved_pct": round(100.0 * len(proved) / max(n, 1), 2),
         "expansions": sum(r["expansions"] for r in rows),
         "mean_expansions": round(sum(r["expansions"] for r in rows) / max(n, 1), 2),
-        "e": cfg.e, "d": cfg.d, "time_limit": cfg.time_limit, "priority": cfg.priority,
+        "e": cfg.e, "d": cfg.d, "time_limit": cfg.time_limit if math.isfinite(cfg.time_limit) else None,
+        "priority": cfg.priority,
         "policy": getattr(cfg, "policy", "model"), "split": getattr(cfg, "split", None),
         "model_seconds": round(model_t, 2),
         "kernel_seconds": round(kernel_t, 2),
         "kernel_fraction": round(kernel_t / max(model_t + kernel_t, 1e-9), 4),
         "shorter_than_setmm": len(shorter),
         "verify_failures": sum(1 for r in rows if "verify_error" in r),
+        "stopped": dict(sorted(Counter(r.get("stopped", "") for r in rows).items())),
         **{k: int(v) for k, v in sorted(counts.items())},
     }
+    if flags is not None:
+        judged = [r for r in rows if r["label"] in flags]
+        clean = [r for r in judged if not flags[r["label"]]]
+        out.update(clean_attempted=len(clean), clean_proved=sum(r["proved"] for r in clean),
+                   clean_proved_pct=round(100.0 * sum(r["proved"] for r in clean) / max(len(clean), 1), 2),
+                   flagged_attempted=len(judged) - len(clean),
+                   flagged_proved=sum(r["proved"] for r in judged if flags[r["label"]]))
     return out
+
+
+def _flags(data: Path, cfg: EvalConfig) -> dict[str, list[str]] | None:
+    """Clean flags of the split evaluated (of valid and test with ``--labels``); None when not flagged."""
+    out: dict[str, list[str]] = {}
+    splits: list[Split] = [cfg.split] if not cfg.labels else ["valid", "test"]
+    for split in splits:
+        if split == "train":
+            continue
+        try:
+            out.update(split_flags(data, split))
+        except IlyaError:
+            if cfg.clean:
+                raise
+            print(f"warning: {data}: the {split} split has no clean flags (`ilya prover dataset --clean-only`); "
+                  "% proved is on the paper's split only", file=sys.stderr)
+    return out or None
 
 
 def eval_data(cfg: EvalConfig) -> Path:
@@ -203,12 +253,18 @@ def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) ->
     data = data if data is not None else (cfg.data or DEFAULT_DATA)
     if cfg.priority == "value" and spec["kind"] != "model":
         raise IlyaError("--priority value needs a trained model (the baseline has no value function)")
+    t_load = time.perf_counter()
     db = load_database(cfg.db, data)
-    labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(data, cfg.split), cfg.limit)
+    flags = _flags(data, cfg)
+    if cfg.labels:
+        labels = list(cfg.labels)
+    else:
+        labels = pick_theorems(split_labels(data, cfg.split, clean=cfg.clean), cfg.limit)
     for lab in labels:
         if lab not in db or db[lab].kind != "p":
             raise IlyaError(f"{lab} is not a $p theorem of {db.path}")
     scfg = SearchConfig(e=cfg.e, d=cfg.d, time_limit=cfg.time_limit, priority=cfg.priority)
+    load_s = time.perf_counter() - t_load
     with Run.open("prover", cfg) as run:
         res_path, proofs_path = run.path / "results.jsonl", run.path / "proofs.jsonl"
         rows: list[dict[str, Any]] = []
@@ -230,23 +286,29 @@ def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) ->
             bar.update(1)
             run.log(len(rows), **{"eval/proved_pct": 100.0 * sum(r["proved"] for r in rows) / len(rows)})
 
-        t_eval = time.perf_counter()
+        timing: dict[str, float] = {}
         if todo:
             if cfg.workers > 1 or cfg.address:
                 prove_distributed(str(db.path), spec, todo, scfg, cfg.workers, cfg.batch, cfg.address,
-                                  on_row=on_row)
+                                  on_row=on_row, timing=timing)
+                timing["load_seconds"] += load_s
             else:
-                prove(db, make_policy(spec, db), todo, scfg, cfg.batch, on_row=on_row)
+                t0 = time.perf_counter()
+                policy = make_policy(spec, db)  # the model, the assertion index, the baseline's table
+                t1 = time.perf_counter()
+                prove(db, policy, todo, scfg, cfg.batch, on_row=on_row)
+                timing.update(load_seconds=load_s + t1 - t0, search_seconds=time.perf_counter() - t1)
         bar.close()
         rows = [r for r in rows if r["label"] in set(labels)]
-        figures = summarize(rows, cfg)
+        figures = summarize(rows, cfg, flags)
         figures["database"] = str(db.path)
-        if todo:  # throughput of this invocation (lockstep searches overlap, so their walls do not add up)
+        figures["clean_only"] = cfg.clean
+        if todo:  # search throughput of this invocation, loading apart (lockstep searches overlap: walls don't add)
             new = [r for r in rows if r["label"] in set(todo)]
-            elapsed = time.perf_counter() - t_eval
-            figures["eval_seconds"] = round(elapsed, 1)
-            figures["expansions_per_s"] = round(sum(r["expansions"] for r in new) / max(elapsed, 1e-9), 2)
-            figures["theorems_per_min"] = round(60 * len(new) / max(elapsed, 1e-9), 2)
+            search_s = max(timing["search_seconds"], 1e-9)
+            figures.update({k: round(v, 1) for k, v in timing.items()})
+            figures["expansions_per_s"] = round(sum(r["expansions"] for r in new) / search_s, 2)
+            figures["theorems_per_min"] = round(60 * len(new) / search_s, 2)
         figures["workers"] = cfg.workers
         if cfg.metamath_exe:
             proofs = {r["label"]: r["proof"] for r in rows if r["proved"]}
@@ -256,7 +318,9 @@ def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) ->
         summary = run.summary(**figures)
         draw_run(run)  # % proved vs budget, proof lengths: ilya.prover.plots
     if not cfg.json:
+        clean = (f" (clean: {figures['clean_proved']}/{figures['clean_attempted']} = {figures['clean_proved_pct']}%)"
+                 if "clean_attempted" in figures else "")
         print(f"prover eval ({figures['policy']}, {cfg.split}): proved {figures['proved']}/{figures['attempted']}"
-              f" = {figures['proved_pct']}% with e={cfg.e}, d={cfg.d}, {cfg.time_limit:g} s/theorem; "
+              f" = {figures['proved_pct']}%{clean} with e={cfg.e}, d={cfg.d}, {cfg.time_limit:g} s/theorem; "
               f"kernel {100 * figures['kernel_fraction']:.1f}% of search time; proofs in {proofs_path}")
     return {k: summary[k] for k in figures}

@@ -4,10 +4,13 @@
 `encode_value` lays out ``GOAL <goal> VALUE PROVABLE|UNPROVABLE`` with the loss on the last token.
 `LMPolicy` proposes ``e`` steps per goal (the prompt is run once, its KV cache copied to every row),
 either sampled freely (the paper) or constrained to the assertions that match the goal, and reads values as ``log P(PROVABLE) - log(P(PROVABLE) + P(UNPROVABLE))``.
+Every sampled row draws its random numbers from its own key (the seed, the theorem, the goal and what is
+sampled), so a goal's proposals do not depend on which other goals share the batch, or on the worker.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -103,9 +106,19 @@ class LMPolicy:
         self.max_term_tokens = max_term_tokens  # the free variables' terms of one step (set.mm: ~10 tokens)
         self._label_ids: dict[str, list[int]] = {}
         self._cont = tok.encode(" " + SUB_OPEN)[0]  # first token after a label that has free variables
+        self._seed = 0
 
     def seed(self, seed: int) -> None:
         self.generator.manual_seed(seed)
+        self._seed = seed
+
+    def _uniforms(self, keys: list[str], steps: int) -> torch.Tensor:
+        """``(R, steps)`` uniforms in [0, 1), row ``i`` drawn from its own key (not from a shared stream)."""
+        out = np.empty((len(keys), max(steps, 1)), dtype=np.float64)
+        for i, k in enumerate(keys):
+            h = int.from_bytes(hashlib.blake2b(f"{self._seed}|{k}".encode(), digest_size=8).digest(), "big")
+            out[i] = np.random.default_rng(h).random(out.shape[1])
+        return torch.from_numpy(out).to(self.device)
 
     def hyps(self, theorem: str) -> list[Expr]:
         """The ``$e`` hypotheses of the theorem being proved (shown in the prompt)."""
@@ -171,17 +184,21 @@ class LMPolicy:
         if not ok:
             return out
         rows = [r for r in range(len(ok)) for _ in range(e)]
+        ths = theorems or [""] * len(goals)
+        keys = [f"{ths[ok[r]]}|{' '.join(goals[ok[r]])}|sample|{k}" for r in range(len(ok)) for k in range(e)]
         last = h[torch.tensor(rows), torch.tensor([lens[r] - 1 for r in rows])]          # (R, C)
         pos = torch.tensor([lens[r] for r in rows], device=self.device)
-        res = self._decode(self._gather(caches, rows, lens), last, pos)
+        res = self._decode(self._gather(caches, rows, lens), last, pos, keys=keys)
         for j, r in enumerate(rows):
             out[ok[r]].append(res[j])
         return out
 
     def _decode(self, caches: list[Any], h: torch.Tensor, pos: torch.Tensor,
-                max_new_tokens: int | None = None) -> list[tuple[str, float]]:
+                max_new_tokens: int | None = None, keys: list[str] | None = None) -> list[tuple[str, float]]:
         """Sample each row until ``<eos>``: (text, summed log-probability); ("", -inf) if it never ends.
 
+        With ``keys`` (one per row) row ``i`` samples by inverse CDF from its own uniforms
+        (`_uniforms`), so its tokens do not depend on the other rows; without, from the shared generator.
         Finished rows leave the batch once they are half of it, so a few long samples do not keep every
         row's cache growing.
         """
@@ -193,11 +210,16 @@ class LMPolicy:
         logp = torch.zeros(R, device=self.device)
         toks = torch.full((R, max(steps, 1)), eos, dtype=torch.long, device=self.device)
         finished = torch.zeros(R, dtype=torch.bool, device=self.device)
+        u = self._uniforms(keys, steps) if keys is not None and self.temperature > 0 else None
         for t in range(steps):
             logits = m.lm_head(h).float()                             # (r, V)
             lp = torch.log_softmax(logits, dim=-1)
             if self.temperature <= 0:
                 nxt = lp.argmax(-1)
+            elif u is not None:
+                cdf = torch.softmax(logits.double() / self.temperature, dim=-1).cumsum(-1)
+                nxt = torch.searchsorted(cdf, (u[live, t] * cdf[:, -1])[:, None], right=True).squeeze(-1)
+                nxt = nxt.clamp_max(logits.shape[-1] - 1)
             else:
                 probs = torch.softmax(logits / self.temperature, dim=-1)
                 nxt = torch.multinomial(probs, 1, generator=self.generator).squeeze(-1)
@@ -242,39 +264,72 @@ class LMPolicy:
 
     @torch.no_grad()
     def _score_labels(self, caches: list[Any], lens: list[int], h: torch.Tensor,
-                      jobs: list[tuple[int, Any]], chunk: int = 1024) -> torch.Tensor:
+                      jobs: list[tuple[int, Any]], chunk: int = 256, batched: bool = True,
+                      max_tokens: int = 8192) -> torch.Tensor:
         """log P(label, then ``<eos>`` or ``{{``) of each (prompt row, match), teacher-forced.
 
         The labels of one goal are packed into one sequence after its prompt (each label sees the prompt
-        and its own earlier tokens), so the prompt's keys are not copied once per label.
+        and its own earlier tokens), so the prompt's keys are not copied once per label.  A goal's labels
+        are cut into pieces of at most ``chunk`` labels; with ``batched`` the pieces of every goal of the
+        round go through the model together (right-padded, at most ``max_tokens`` tokens per forward),
+        otherwise one forward per piece (`benchmarks/prover_label_scoring.py` measures both).
         """
         from ilya.nn import KVCache
 
-        eos = self.tok.eos_id
-        out = torch.empty(len(jobs), device=self.device)
+        eos, dev = self.tok.eos_id, self.device
+        out = torch.zeros(len(jobs) + 1, device=dev)      # the last slot takes the padding
         by_row: dict[int, list[int]] = {}
         for j, (r, _) in enumerate(jobs):
             by_row.setdefault(r, []).append(j)
+        rows_used = sorted(by_row)
+        first = torch.log_softmax(self.model.lm_head(
+            h[torch.tensor(rows_used, device=dev), torch.tensor([lens[r] - 1 for r in rows_used], device=dev)]
+        ).float(), -1)                                                                     # (G', V)
+        first_of = {r: i for i, r in enumerate(rows_used)}
+        seqs_of = [self._label(m.label) + [self._cont if m.free else eos] for _, m in jobs]
+        jr = torch.tensor([first_of[r] for r, _ in jobs], device=dev)
+        j0 = torch.tensor([x[0] for x in seqs_of], device=dev)
+        out[:-1] = first[jr, j0]
+        pieces: list[tuple[int, list[int], int]] = []       # (prompt row, jobs, packed tokens)
         for r, js_all in by_row.items():
-            n = lens[r]
-            first = torch.log_softmax(self.model.lm_head(h[r, n - 1]).float(), -1)       # (V,)
             for k in range(0, len(js_all), chunk):
                 js = js_all[k:k + chunk]
-                seqs = [self._label(jobs[j][1].label) + [self._cont if jobs[j][1].free else eos] for j in js]
-                inp = torch.tensor([t for x in seqs for t in x[:-1]], device=self.device)     # (S,)
-                tgt = torch.tensor([t for x in seqs for t in x[1:]], device=self.device)
-                seg = torch.tensor([q for q, x in enumerate(seqs) for _ in x[:-1]], device=self.device)
-                off = torch.tensor([t for x in seqs for t in range(len(x) - 1)], device=self.device)
-                S = len(inp)
-                mask = torch.ones((1, S, n + S), dtype=torch.bool, device=self.device)
-                mask[0, :, n:] = (seg[:, None] == seg[None]) & (off[:, None] >= off[None])
-                rows = [KVCache(c.k[r:r + 1, :, :n], c.v[r:r + 1, :, :n], mask=mask) for c in caches]
-                hid = self.model.hidden(inp[None], rows, positions=(n + off)[None])[0]    # (S, C)
-                lp = torch.log_softmax(self.model.lm_head(hid).float(), -1).gather(-1, tgt[:, None])[:, 0]
-                score = first[torch.tensor([x[0] for x in seqs], device=self.device)]
-                score = score.index_add(0, seg, lp)
-                out[torch.tensor(js, device=self.device)] = score
-        return out
+                pieces.append((r, js, sum(len(seqs_of[j]) - 1 for j in js)))
+        if batched:   # longest first, grouped under the token budget (little padding per group)
+            pieces.sort(key=lambda p: -p[2])
+            groups: list[list[tuple[int, list[int], int]]] = []
+            for p in pieces:
+                if groups and (len(groups[-1]) + 1) * groups[-1][0][2] <= max_tokens:
+                    groups[-1].append(p)
+                else:
+                    groups.append([p])
+        else:
+            groups = [[p] for p in pieces]
+        for group in groups:
+            P, S = len(group), max(p[2] for p in group)
+            L = max(lens[r] for r, _, _ in group)
+            inp = torch.full((P, S), self.tok.pad_id, dtype=torch.long)
+            tgt = torch.zeros((P, S), dtype=torch.long)
+            seg = torch.full((P, S), -1, dtype=torch.long)
+            off = torch.zeros((P, S), dtype=torch.long)
+            job = torch.full((P, S), len(jobs), dtype=torch.long)
+            for q, (_, js, n_tok) in enumerate(group):
+                flat = [(t, u, a, b, j) for a, j in enumerate(js)
+                        for b, (t, u) in enumerate(zip(seqs_of[j][:-1], seqs_of[j][1:], strict=True))]
+                cols = torch.tensor(flat, dtype=torch.long).T      # token, target, segment, offset, job
+                inp[q, :n_tok], tgt[q, :n_tok], seg[q, :n_tok], off[q, :n_tok], job[q, :n_tok] = cols
+            inp, tgt, seg, off, job = (x.to(dev) for x in (inp, tgt, seg, off, job))
+            n = torch.tensor([lens[r] for r, _, _ in group], device=dev)
+            prompt_ok = (torch.arange(L, device=dev)[None] < n[:, None])[:, None, :].expand(P, S, L)
+            packed = (seg[:, :, None] == seg[:, None, :]) & (off[:, :, None] >= off[:, None, :]) \
+                & (seg[:, None, :] >= 0)
+            mask = torch.cat([prompt_ok, packed], dim=2)                               # (P, S, L + S)
+            ridx = torch.tensor([r for r, _, _ in group], dtype=torch.long, device=dev)
+            rows = [KVCache(c.k[ridx, :, :L], c.v[ridx, :, :L], mask=mask) for c in caches]
+            hid = self.model.hidden(inp, rows, positions=n[:, None] + off)                # (P, S, C)
+            lp = torch.log_softmax(self.model.lm_head(hid).float(), -1).gather(-1, tgt[..., None])[..., 0]
+            out.index_add_(0, job.flatten(), torch.where(seg >= 0, lp, torch.zeros_like(lp)).flatten())
+        return out[:-1]
 
     @torch.no_grad()
     def _propose_constrained(self, goals: list[Expr], e: int, theorems: list[str]) -> list[list[Candidate]]:
@@ -299,6 +354,7 @@ class LMPolicy:
         pool: dict[int, list[tuple[ProofStep, float]]] = {r: [] for r in per_row}  # complete steps, scored
         free_rows: list[int] = []   # one decode row per term sample
         free_of: list[tuple[int, str, float]] = []
+        free_keys: list[str] = []
         for r, js in per_row.items():
             lp = torch.log_softmax(scores[js], 0)  # renormalised over the assertions that match
             n_free = 0
@@ -311,6 +367,8 @@ class LMPolicy:
                     n_free += k
                     free_rows += [r] * k
                     free_of += [(r, m.label, float(lp[q]))] * k
+                    g = ok[r]
+                    free_keys += [f"{theorems[g]}|{' '.join(goals[g])}|{m.label}|{kk}" for kk in range(k)]
         if free_rows:  # the free variables' terms: sampled after the forced label, all rows in one batch
             caches_f = self._gather(caches, free_rows, lens)
             forced = [self._label(lab) for _, lab, _ in free_of]
@@ -318,7 +376,7 @@ class LMPolicy:
             hid = self._force(caches_f, forced, base)
             flen = torch.tensor([len(x) for x in forced], device=self.device)
             start = hid[torch.arange(len(forced)), flen - 1]
-            terms = self._decode(caches_f, start, base + flen, self.max_term_tokens)
+            terms = self._decode(caches_f, start, base + flen, self.max_term_tokens, keys=free_keys)
             for (r, label, lab_lp), (text, lp) in zip(free_of, terms, strict=True):
                 step = parse_step(label + " " + text) if text else None
                 if step is not None:

@@ -6,12 +6,18 @@ policy for ``e`` candidate steps (the paper samples 32 at temperature 1), dedupl
 through the kernel (malformed, unknown, unavailable, ill-typed or ``$d``-violating steps are dropped and
 counted) and queues the subgoals.  A goal's priority is the cumulative log-probability of the steps
 that lead to it (paper §3.4) or, with a value function, its estimated log-probability of being provable
-(paper §4.2).  The search stops at the first proof, after ``d`` expansions (paper: 128) or at the time
-limit.  Goals are shared within a theorem (same expression, same hypotheses, same provability), so the
+(paper §4.2).  The search stops at the first proof, after ``d`` expansions (paper: 128) or when the
+theorem's own time is spent.  Goals are shared within a theorem (same expression, same hypotheses, same provability), so the
 graph is a DAG with cycles; proofs are extracted bottom-up and are therefore always well-founded.
 
 `search_many` runs several searches in lockstep so that each round's policy calls are one batch
-across searches (the paper batches inference across its prover workers).
+across searches (the paper batches inference across its prover workers).  Each theorem keeps its own
+budget: ``d`` expansions of ``e`` candidates, and, as a cap, ``time_limit`` seconds of *its own* model and
+kernel time (its share of each batched policy call plus its kernel calls), never the wall time of the
+batch.  With a policy that proposes the same steps for a goal whatever else is in the batch (the
+frequency baseline; `ilya.prover.model.LMPolicy`, which seeds each sample from its goal), the proved
+set and the proofs do not depend on ``batch`` or on the number of workers while ``d`` is what stops
+the searches; a binding time limit depends on the machine's speed.
 """
 
 from __future__ import annotations
@@ -71,11 +77,20 @@ class SearchConfig:
     d: int = 128
     """maximum expansions per theorem (paper: 128)"""
     time_limit: float = 60.0
-    """seconds per theorem (wall clock, model time included)"""
+    """seconds per theorem: its own model time (its share of each batched policy call) plus its kernel
+    time, not the wall time of a lockstep batch (``inf``: expansions alone bound the search)"""
     priority: Priority = "logprob"
     """logprob (cumulative log-probability, §3.4) or value (the learned value, §4.2)"""
     stop_at_first: bool = True
     """stop at the first proof; False keeps searching until d (to look for shorter proofs)"""
+
+    def __post_init__(self) -> None:
+        if self.e < 1 or self.d < 1:
+            raise IlyaError(f"search budget e={self.e}, d={self.d}: both must be at least 1")
+        if not self.time_limit > 0:
+            raise IlyaError(f"--time-limit {self.time_limit:g}: expected a positive number of seconds")
+        if self.priority not in PRIORITIES:
+            raise IlyaError(f"--priority {self.priority}: expected one of {', '.join(PRIORITIES)}")
 
 
 @dataclass
@@ -199,6 +214,11 @@ class _Search:
                 if not e.parent.proved and all(s.proved for s in e.subgoals):
                     stack.append(e.parent)
 
+    @property
+    def seconds(self) -> float:
+        """The search's own time so far: its share of the policy calls plus its kernel calls."""
+        return self.model_time + self.kernel_time
+
     # -------------------------------------------------------------- search loop
     def check_done(self) -> bool:
         """Whether the search is over (and why, in ``stopped``)."""
@@ -208,7 +228,7 @@ class _Search:
             self.stopped = "proved"
         elif self.expansions >= self.cfg.d:
             self.stopped = "budget"
-        elif time.perf_counter() - self.t0 > self.cfg.time_limit:
+        elif self.seconds > self.cfg.time_limit:  # its own model + kernel seconds, not the batch's wall
             self.stopped = "time"
         else:
             while self.heap and (self.heap[0][2].expanded or self.heap[0][2].proved):
