@@ -17,6 +17,7 @@ from types import ModuleType
 GYM_ENVS: dict[str, str] = {
     "ilya/KrazyWorld-v0": "ilya.metarl.envs.krazy:KrazyWorldEnv",
     "ilya/Maze-v0": "ilya.metarl.envs.maze:MazeEnv",
+    "ilya/Bandit-v0": "ilya.metarl.envs.bandit:BanditEnv",
     "ilya/Coq-v0": "ilya.gamepad.env:CoqEnv",
     "ilya/BlockStack-v0": "ilya.imitation.env:BlockStackEnv",
 }

@@ -40,6 +40,6 @@ def test_demo_runs(tmp_path: Path, capsys):
     assert png_text(compare.plots_dir / "compare_return.png")["ilya:curves"] == "4"
     for algo, row in s["algos"].items():
         child = Run.load(f"metarl/demo-compare-krazy-{algo}-s0", tmp_path).read_summary()
-        assert child["env_steps"] >= 25_000 and row["per_seed"] == [round(child["test_return"], 4)]
+        assert child["env_steps"] <= 27_000 and row["per_seed"] == [round(child["test_return"], 4)]
         assert f"{row['test_return']['mean']:+.3f}" in out            # the printed table holds the figures
     assert f"random    {s['random_return']:+.3f}" in out

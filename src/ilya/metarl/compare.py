@@ -29,7 +29,7 @@ def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
     name = cfg.run or f"compare-{cfg.env}"
     return [TrainConfig(run=f"{name}-{algo}-s{seed}", fresh=cfg.fresh, seed=seed, runs_dir=cfg.runs_dir,
                         algo=algo, env=cfg.env, env_steps=cfg.env_steps, krazy=cfg.krazy, krazy_preset=cfg.krazy_preset,
-                        maze=cfg.maze,
+                        maze=cfg.maze, bandit=cfg.bandit, n_episodes=cfg.n_episodes, n_explore=cfg.n_explore,
                         train_worlds=cfg.train_worlds, test_worlds=cfg.test_worlds, eval_every=cfg.eval_every,
                         workers=cfg.workers, address=cfg.address, quiet=False)
             for algo in cfg.algos for seed in cfg.seeds]
@@ -81,6 +81,7 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
                            "env_steps": int(np.mean([s["env_steps"] for s in rows]))}
         floor = summaries[0]["random_return"]
         result = {"env": cfg.env, "env_steps_per_run": cfg.env_steps, "random_return": floor,
+                  "random_return_se": summaries[0].get("random_return_se"),
                   "test_worlds": cfg.test_worlds, "algos": table,
                   "runs": [str(Path(s["run"]).name) for s in summaries]}
         run.summary(**result)
@@ -90,11 +91,11 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    lines = [f"{'algorithm':<9} {'test return (mean ± std over seeds)':<36} per seed",
+    lines = [f"{'algorithm':<9} {'test return (mean ± s.e. over seeds)':<37} per seed",
              f"{'random':<9} {result['random_return']:+.3f}"]
     for algo, row in result["algos"].items():
         st = row["test_return"]
-        lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} ± {st['std']:.3f}{'':<22} "
+        lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} ± {st['se']:.3f}{'':<23} "
                      + " ".join(f"{x:+.3f}" for x in row["per_seed"]))
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ import tyro
 from ilya.core.config import RunConfig
 
 Algo = Literal["maml", "emaml", "rl2", "erl2"]
-EnvName = Literal["krazy", "maze"]
+EnvName = Literal["krazy", "maze", "bandit"]
 ALGOS: tuple[Algo, ...] = ("maml", "emaml", "rl2", "erl2")
 LABELS: dict[str, str] = {"maml": "MAML", "emaml": "E-MAML", "rl2": "RL²", "erl2": "E-RL²"}
 TILE_NAMES = ("normal", "goal", "ice", "death", "wall", "lock", "key", "tele", "energy")
@@ -114,6 +114,23 @@ class MazeConfig:
         return 9 + 2 * self.size
 
 
+@dataclass(frozen=True)
+class BanditConfig:
+    """The RL² paper's Bernoulli multi-armed bandit (Duan et al. 2016, sec. 3.1): one pull per episode.
+
+    A task seed draws each arm's success probability uniformly from [0, 1]; an RL² trial of
+    ``--n-episodes`` episodes is that many pulls of the same arms, so the arms are redrawn per trial."""
+
+    arms: int = 5
+    """number of arms"""
+    horizon: int = 1
+    """pulls per episode (the RL² setting: 1, a trial of n episodes is n pulls)"""
+
+    @property
+    def obs_dim(self) -> int:
+        return 1
+
+
 
 @dataclass
 class TrainConfig(RunConfig):
@@ -131,6 +148,8 @@ class TrainConfig(RunConfig):
     """ours: the --krazy.* rules as given; reference: bstadie/krazyworld's rules and tile shares override them"""
     maze: MazeConfig = field(default_factory=lambda: MazeConfig(size=5, horizon=60))
     """maze settings (used with --env maze; the paper's 20x20 is --maze.size 20 --maze.horizon 250)"""
+    bandit: BanditConfig = field(default_factory=BanditConfig)
+    """bandit settings (used with --env bandit)"""
     train_worlds: int = 32
     """number of training worlds"""
     test_worlds: int = 64
@@ -162,8 +181,11 @@ class TrainConfig(RunConfig):
     emaml_weight: float = 1.0
     """E-MAML: weight of the term through the pre-update sampling distribution (only for --algo emaml)"""
     emaml_normalize: bool = True
-    """E-MAML: per-step log-probabilities and standardised post-update returns in the extra term
-    (--no-emaml-normalize: the raw estimator, which swamped the PPO term in our runs)"""
+    """E-MAML: scale the extra term by constants only (1/horizon on log π(τ), 1/running s.d. of past
+    advantages), which keeps it unbiased (--no-emaml-normalize: the raw Σ(Rᵢ - bᵢ) log π(τᵢ))"""
+    emaml_baseline_decay: float = 0.8
+    """E-MAML: the baseline bᵢ of training world i is a running mean of its earlier post-update returns,
+    bᵢ <- decay bᵢ + (1 - decay) Rᵢ after each iteration it appears in"""
     emaml_first_epoch: bool = True
     """E-MAML: add the extra term in the first PPO epoch only, where it is on-policy"""
     trials: int = 64
@@ -179,9 +201,13 @@ class TrainConfig(RunConfig):
     eval_every: int = 5
     """evaluate on the test worlds every this many iterations"""
     eval_episodes: int = 8
-    """MAML: episodes per test world before and after adapting (and of the random floor)"""
-    eval_trials: int = 4
-    """RL²: trials per test world"""
+    """MAML: post-update episodes scored per adaptation (each adaptation uses --episodes-per-task episodes)"""
+    eval_adapts: int = 12
+    """MAML: independent adaptations per test world at each evaluation"""
+    eval_trials: int = 48
+    """RL²: trials per test world at each evaluation"""
+    floor_episodes: int = 256
+    """episodes per test world of the uniform random policy (the floor)"""
     workers: int = 0
     """sampler processes: 0 or 1 samples in this process, more starts local Ray workers"""
     address: str | None = None
@@ -216,8 +242,14 @@ class CompareConfig:
     """number of training worlds"""
     test_worlds: int = 64
     """number of held-out test worlds"""
+    bandit: BanditConfig = field(default_factory=BanditConfig)
+    """bandit settings (used with --env bandit)"""
     eval_every: int = 3
     """evaluate on the test worlds every this many iterations"""
+    n_episodes: int = 5
+    """RL²: episodes per trial"""
+    n_explore: int = 3
+    """RL²: exploratory episodes per trial"""
     workers: int = 0
     """Ray sampler workers per run (0: sample in the training process)"""
     address: str | None = None
@@ -240,8 +272,9 @@ class EvalConfig:
     """the run to evaluate (a name under runs/metarl/, system/name, or a folder)"""
     test_worlds: int | None = None
     """number of held-out worlds (default: the run's)"""
-    seed: int = 0
-    """seed of the evaluation's action sampling"""
+    seed: int | None = None
+    """seed of the evaluation's action sampling (default: the run's own evaluation seed, which gives its
+    summary's figures)"""
     runs_dir: Path = Path("runs")
     """folder that holds runs/<system>/<name>/"""
     json: bool = False
@@ -260,5 +293,7 @@ class WorldConfig:
     """Krazy World settings"""
     maze: MazeConfig = field(default_factory=MazeConfig)
     """maze settings"""
+    bandit: BanditConfig = field(default_factory=BanditConfig)
+    """bandit settings"""
     out: Path = Path("worlds.png")
     """where to write the picture"""

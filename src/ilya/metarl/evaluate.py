@@ -9,10 +9,10 @@ import numpy as np
 
 from ilya.core.errors import IlyaError
 from ilya.core.runs import Run
-from ilya.core.stats import mean_se
 from ilya.metarl.compare import is_compare_run
 from ilya.metarl.config import EvalConfig, TrainConfig
-from ilya.metarl.train import make_learner, random_floor, world_seeds
+from ilya.metarl.scoring import world_stats
+from ilya.metarl.train import eval_seed, make_learner, random_floor, world_seeds
 
 
 def eval_command(cfg: EvalConfig) -> dict[str, Any]:
@@ -28,13 +28,19 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
     learner = make_learner(tcfg)
     learner.load_state_dict(state["learner"])
     _, test_seeds = world_seeds(tcfg)
-    test = learner.evaluate(test_seeds, seed=10_000 + cfg.seed)
-    m, se = mean_se(test["score"])
-    fm, fse = mean_se(random_floor(tcfg, test_seeds))
+    seed = eval_seed(tcfg) if cfg.seed is None else cfg.seed
+    test = learner.evaluate(test_seeds, seed=seed)
+    st, fl = world_stats(test["score"]), world_stats(random_floor(tcfg, test_seeds))
+    m, se, fm, fse = st["mean"], st["se"], fl["mean"], fl["se"]
+    before = test["before"]
     out = {"run": run.name, "algo": tcfg.algo, "env": tcfg.env, "env_steps": int(state["env_steps"]),
-           "test_worlds": len(test_seeds), "test_return": m, "test_return_se": se,
-           "test_before": float(np.mean(test["before"])), "random_return": fm, "random_return_se": fse}
+           "test_worlds": len(test_seeds), "eval_seed": seed, "test_return": m, "test_return_se": se,
+           "test_return_se_worlds": st["se_worlds"],
+           "test_before": None if np.isnan(before).all() else float(np.mean(before)),
+           "random_return": fm, "random_return_se": fse, "random_return_se_worlds": fl["se_worlds"]}
     if not cfg.json:
-        print(f"{tcfg.algo} on {tcfg.env}: test return {m:+.3f} ± {se:.3f} over {len(test_seeds)} held-out worlds "
-              f"(before adapting / exploring: {out['test_before']:+.3f}; random policy {fm:+.3f} ± {fse:.3f})")
+        b = "" if out["test_before"] is None else f"before adapting / exploring: {out['test_before']:+.3f}; "
+        print(f"{tcfg.algo} on {tcfg.env}: test return {m:+.3f} ± {se:.3f} (s.e. on these worlds; "
+              f"± {st['se_worlds']:.3f} over worlds) on {len(test_seeds)} held-out worlds ({b}random policy "
+              f"{fm:+.3f} ± {fse:.3f})")
     return out

@@ -7,7 +7,7 @@ MAML's meta-objective for task i is the return of the *adapted* policy,
 Differentiating through θ' alone (what MAML does) ignores that the pre-update trajectories τ were
 themselves sampled from π_θ.  E-MAML adds that term,
 
-    ∇J = E[ ∇_θ R(τ') through θ' ]  +  λ_E · E[ (Σ_t ∇ log π_θ(a_t|s_t) over τ) · R(τ') ],
+    ∇J = E[ ∇_θ R(τ') through θ' ]  +  λ_E · E[ (Σ_t ∇ log π_θ(a_t|s_t) over τ) · (R(τ') - b) ],
 
 which rewards the pre-update policy for collecting data that makes the update good: exploration.
 `emaml_surrogate` is a scalar whose gradient is that second term; its weight λ_E is ``--emaml-weight``.
@@ -53,19 +53,22 @@ def pg_inner_loss(logp: torch.Tensor, adv: torch.Tensor, mask: torch.Tensor) -> 
 
 
 def emaml_surrogate(pre_logp: torch.Tensor, post_return: torch.Tensor,
-                    weights: torch.Tensor | None = None) -> torch.Tensor:
-    """A scalar whose gradient is E-MAML's extra term E[∇ log π_θ(τ) · R(τ')] (to be maximised).
+                    weights: torch.Tensor | None = None, baseline: torch.Tensor | None = None) -> torch.Tensor:
+    """A scalar whose gradient is E-MAML's extra term E[∇ log π_θ(τ) · (R(τ') - b)] (to be maximised).
 
     pre_logp: (N, K) log-probability of each pre-update trajectory under π_θ (summed over its steps);
     post_return: (N,) return of task i's adapted policy.  ``weights`` (N,) are the probabilities of the
     N cases when they are enumerated exactly rather than sampled (default: uniform, a Monte Carlo
-    average).  The weighted mean of the returns is subtracted as a baseline (this leaves the
-    expectation unchanged, since E[∇ log π] = 0, and lowers the variance).
+    average).  ``baseline`` (N,) or a scalar is subtracted from the returns; it must not depend on the
+    trajectories it is used with (the trainer's per-world running mean from earlier iterations), which
+    leaves the expectation unchanged since E[∇ log π] = 0.  Without it, the weighted mean of the returns
+    is subtracted: exact when the cases are enumerated with their probabilities, but biased by O(1/N)
+    for a Monte Carlo batch (each return is in its own baseline).
     """
     N = pre_logp.shape[0]
-    w = torch.full((N,), 1.0 / N) if weights is None else weights
+    w = torch.full((N,), 1.0 / N, dtype=pre_logp.dtype) if weights is None else weights
     R = post_return.detach()
-    advantage = R - (w * R).sum()
+    advantage = R - ((w * R).sum() if baseline is None else baseline.detach())
     return (w * pre_logp.mean(1) * advantage).sum()
 
 

@@ -4,7 +4,7 @@
 * ``exploration.png`` (one run): a test world, and heat maps of the cells visited by the pre-update and
   post-update policies (MAML) or in the exploratory and the scored episodes (RL²).
 * ``compare_return.png`` (`ilya metarl compare`): one curve per algorithm, mean over seeds with a shaded
-  ± one standard deviation band, the random policy's return as a dashed line (as in the paper's figures).
+  ± one standard error band, the random policy's return as a dashed line (as in the paper's figures).
 * ``worlds.png`` (`ilya metarl world`): worlds of a task distribution.
 
 All are registered with `ilya.core.figures` (run figures, the paper figure, the headline rows), so
@@ -23,8 +23,9 @@ from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
 from ilya.metarl.compare import is_compare_run
 from ilya.metarl.config import ALGOS, LABELS, TILE_NAMES, TrainConfig, WorldConfig
-from ilya.metarl.envs import KrazyWorldVec, make_vec
+from ilya.metarl.envs import BanditVec, KrazyWorldVec, MazeVec, make_vec
 from ilya.metarl.envs.krazy import AGENT_COLOUR, BASE_PALETTE
+from ilya.metarl.rl2 import episode_returns
 from ilya.metarl.sampling import rollout_mlp, rollout_rnn
 from ilya.metarl.train import Learner, MamlLearner, make_learner
 
@@ -42,7 +43,7 @@ def learning_curve(run: Run) -> Path | None:
     fig, ax = new_figure()
     algo = run.config.get("algo", "")
     ax.plot(steps, ret, color=COLOURS.get(algo), label=LABELS.get(algo, algo))
-    if len(se) == len(ret) - 1:  # the step-0 evaluation has no standard error logged
+    if len(se) == len(ret) - 1:  # runs from before every evaluation logged its standard error
         se = [0.0, *se]
     if len(se) == len(ret):
         lo, hi = np.array(ret) - np.array(se), np.array(ret) + np.array(se)
@@ -50,7 +51,7 @@ def learning_curve(run: Run) -> Path | None:
     if floor:
         ax.axhline(float(np.mean(floor)), color="grey", linestyle="--", label="random policy")
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("test return per episode (held-out worlds)")
+    ax.set_ylabel("test return per episode (held-out worlds, ± s.e.)")
     ax.set_title(f"{run.config.get('env', '')}: {LABELS.get(algo, algo)} (seed {run.config.get('seed')})")
     ax.legend()
     return save_figure(fig, run.plots_dir / "learning_curve.png")
@@ -69,6 +70,8 @@ def exploration_figure(learner: Learner, task_seed: int, path: Path, episodes: i
     spec, cfg = learner.spec, learner.cfg
     env = spec.make([task_seed])
     env.reset()
+    if isinstance(env, BanditVec):
+        raise ValueError("a bandit has no cells to visit")
     if isinstance(env, KrazyWorldVec):
         world = env.render(0, true_colours=True)
         shape: tuple[int, int] = (int(env.board0.shape[1]), int(env.board0.shape[2]))
@@ -87,10 +90,9 @@ def exploration_figure(learner: Learner, task_seed: int, path: Path, episodes: i
         state = {k: v.detach().numpy() for k, v in learner.net.state_dict().items()}
         b = rollout_rnn(spec, [task_seed] * n, list(range(n)), learner.net_kwargs, state, cfg.n_episodes, 4243,
                         positions=True)
-        split = cfg.n_explore * spec.horizon
-        heat = [visit_counts(b["pos"][:, :split], b["mask"][:, :split], shape),
-                visit_counts(b["pos"][:, split:], b["mask"][:, split:], shape)]
-        ep = b["rewards"].reshape(n, cfg.n_episodes, spec.horizon).sum(-1)
+        explore = b["episode"] < cfg.n_explore
+        heat = [visit_counts(b["pos"], b["mask"] * explore, shape), visit_counts(b["pos"], b["mask"] * ~explore, shape)]
+        ep = episode_returns(b["rewards"], b["episode"], cfg.n_episodes)
         rets = [ep[:, : cfg.n_explore].mean(), ep[:, cfg.n_explore:].mean()]
         titles = [f"exploratory episodes 1-{cfg.n_explore}", f"scored episodes {cfg.n_explore + 1}-{cfg.n_episodes}"]
     fig, axes = new_figure(1, 3, figsize=(12, 4))
@@ -121,7 +123,8 @@ def exploration_figure(learner: Learner, task_seed: int, path: Path, episodes: i
 
 def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]],
                    floor: float | None, path: Path, title: str) -> Path:
-    """Mean ± std over seeds of each algorithm's (env steps, test return) curves, on a common step grid."""
+    """Mean ± standard error over seeds of each algorithm's (env steps, test return) curves, on a common step
+    grid (the band is the s.e. over seeds; with one seed there is no band)."""
     fig, ax = new_figure(figsize=(7, 4.5))
     n_curves = 0
     for algo, runs in curves.items():
@@ -131,9 +134,10 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
         end = min(s[-1] for s, _ in runs)
         grid = np.linspace(0, end, 50)
         ys = np.stack([np.interp(grid, s, r) for s, r in runs])
-        mean, std = ys.mean(0), ys.std(0)
+        mean = ys.mean(0)
+        se = ys.std(0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
         ax.plot(grid, mean, color=COLOURS.get(algo), label=f"{LABELS.get(algo, algo)} ({len(runs)} seeds)")
-        ax.fill_between(grid, mean - std, mean + std, color=COLOURS.get(algo), alpha=0.18)
+        ax.fill_between(grid, mean - se, mean + se, color=COLOURS.get(algo), alpha=0.18)
         n_curves += 1
     if floor is not None:
         ax.axhline(floor, color="grey", linestyle="--", label="random policy")
@@ -146,7 +150,7 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
 
 def world_figure(cfg: WorldConfig) -> Path:
     """``ilya metarl world``: the worlds of ``cfg.task_seeds`` side by side; their boards printed as text."""
-    env = make_vec(cfg.env, cfg.task_seeds, cfg.krazy if cfg.env == "krazy" else cfg.maze)
+    env = make_vec(cfg.env, cfg.task_seeds, {"krazy": cfg.krazy, "maze": cfg.maze, "bandit": cfg.bandit}[cfg.env])
     env.reset()
     fig, axes = new_figure(1, len(cfg.task_seeds), figsize=(4 * len(cfg.task_seeds), 4), squeeze=False)
     chars = ".G~X#LKTE"
@@ -156,11 +160,13 @@ def world_figure(cfg: WorldConfig) -> Path:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-        if isinstance(env, KrazyWorldVec):
+        if isinstance(env, BanditVec):
+            print(f"bandit {seed}: arm probabilities {np.round(env.p[i], 3).tolist()}")
+        elif isinstance(env, KrazyWorldVec):
             print(f"world {seed} (action map {env.action_perm[i].tolist()}, agent at {env.start[i].tolist()}):")
             for row in env.board0[i]:
                 print("  " + " ".join(chars[t] for t in row))
-        else:
+        elif isinstance(env, MazeVec):
             print(f"maze {seed}: start {env.start[i].tolist()}, goal {env.goal[i].tolist()}")
             for row in env.grid[i]:
                 print("  " + "".join("#" if w else " " for w in row))
@@ -198,7 +204,7 @@ def run_learning_curve(run: Run) -> list[Path]:
 @run_figure("metarl", "exploration")
 def run_exploration(run: Run) -> list[Path]:
     """A training run's first test world with pre/post-update visit heat maps, from its latest checkpoint."""
-    if is_compare_run(run):
+    if is_compare_run(run) or run.config.get("env") == "bandit":
         return []
     state = run.load_checkpoint()
     if state is None:
@@ -252,7 +258,7 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
             rows.append(HeadlineRow(
                 claim=f"{LABELS.get(algo, algo)} test return per episode, {env} (held-out worlds)",
                 paper=PAPER_KRAZY if env == "krazy" else "curves only",
-                ours=f"{st['mean']:+.3f} ± {st['std']:.3f} (random {s['random_return']:+.3f})",
+                ours=f"{st['mean']:+.3f} ± {st['se']:.3f} s.e. over seeds (random {s['random_return']:+.3f})",
                 protocol=f"{s.get('test_worlds')} test worlds, seeds {row['seeds']}",
                 budget=f"{row['env_steps']} env steps per run",
                 run=f"metarl/{r.name}",

@@ -7,8 +7,12 @@ policy's weights (NumPy arrays) and returns fixed-shape arrays; `Sampler` runs i
 ``(seed, task index)``, so the result does not depend on how the tasks were split: a Ray run gives the
 same trajectories as an in-process run.
 
-Episodes have fixed slots of ``horizon`` steps; after an episode ends its remaining steps have
-``mask = 0`` (no env step happened) and reward 0.
+MAML's episodes have fixed slots of ``horizon`` steps; after an episode ends its remaining steps have
+``mask = 0`` (no env step happened) and reward 0.  An RL² trial packs its episodes back to back: the
+step after an episode ends starts the next one (new-episode flag set, memory kept), so the only
+padding (``mask = 0``) is at the end of the trial, after its last episode.
+
+Bandit rewards are random: their uniforms are drawn per task from (seed, task index) as well.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ilya.metarl.config import EnvName
-from ilya.metarl.envs import KrazyConfig, KrazyWorldVec, MazeConfig, MazeVec, make_vec
+from ilya.metarl.envs import BanditConfig, BanditVec, EnvConfig, KrazyWorldVec, MazeVec, VecEnv, make_vec
 from ilya.metarl.policy import log_softmax_np, mlp_logits_np, sample_from_logits
 
 Seeds = Sequence[int] | np.ndarray
@@ -32,9 +36,9 @@ class EnvSpec:
     """Which task distribution, picklable (it travels to Ray workers)."""
 
     name: EnvName
-    cfg: KrazyConfig | MazeConfig
+    cfg: EnvConfig
 
-    def make(self, task_seeds: Seeds) -> KrazyWorldVec | MazeVec:
+    def make(self, task_seeds: Seeds) -> VecEnv:
         return make_vec(self.name, [int(s) for s in task_seeds], self.cfg)
 
     @property
@@ -44,6 +48,8 @@ class EnvSpec:
 
     @property
     def n_actions(self) -> int:
+        if isinstance(self.cfg, BanditConfig):
+            return int(self.cfg.arms)
         return int(KrazyWorldVec.n_actions if self.name == "krazy" else MazeVec.n_actions)
 
     @property
@@ -51,17 +57,24 @@ class EnvSpec:
         return int(self.cfg.horizon)
 
 
-_ENV_CACHE: dict[tuple[EnvSpec, tuple[int, ...]], KrazyWorldVec | MazeVec] = {}
+_ENV_CACHE: dict[tuple[EnvSpec, tuple[int, ...]], VecEnv] = {}
 
 
-def _env(spec: EnvSpec, seeds: tuple[int, ...]) -> KrazyWorldVec | MazeVec:
+def _env(spec: EnvSpec, seeds: tuple[int, ...]) -> VecEnv:
     """Vectorised envs are cached per (spec, task list): drawing worlds costs more than resetting them."""
     key = (spec, seeds)
     if key not in _ENV_CACHE:
         if len(_ENV_CACHE) > 16:
             _ENV_CACHE.clear()
-        _ENV_CACHE[key] = spec.make(seeds)
+        _ENV_CACHE[key] = repeated_env(spec, seeds)
     return _ENV_CACHE[key]
+
+
+def repeated_env(spec: EnvSpec, seeds: Seeds) -> VecEnv:
+    """The vectorised env of ``seeds`` (which may repeat), each distinct world drawn once."""
+    uniq = spec.make(sorted({int(s) for s in seeds}))
+    by_seed = {t.seed: t for t in uniq.tasks}
+    return type(uniq)([by_seed[int(s)] for s in seeds], uniq.cfg)  # type: ignore[arg-type]
 
 
 def _flat(obs: np.ndarray) -> np.ndarray:
@@ -71,9 +84,17 @@ def _flat(obs: np.ndarray) -> np.ndarray:
     return obs.astype(np.float32, copy=False)
 
 
-def task_uniforms(seed: int, task_index: Seeds, shape: tuple[int, ...]) -> np.ndarray:
+def task_uniforms(seed: int, task_index: Seeds, shape: tuple[int, ...], stream: int = 0x5EED) -> np.ndarray:
     """(N, *shape) uniforms, task i's drawn from (seed, task_index[i]) only."""
-    return np.stack([np.random.default_rng([int(seed), int(i), 0x5EED]).random(shape) for i in task_index])
+    return np.stack([np.random.default_rng([int(seed), int(i), stream]).random(shape) for i in task_index])
+
+
+def _env_step(env: VecEnv, actions: np.ndarray, noise: np.ndarray | None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``env.step``; a bandit also takes the uniforms that decide its rewards."""
+    if isinstance(env, BanditVec):
+        return env.step(actions, noise)
+    return env.step(actions)
 
 
 def rollout_mlp(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
@@ -87,6 +108,7 @@ def rollout_mlp(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
     N, K, T = len(task_seeds), episodes, spec.horizon
     env = _env(spec, tuple(int(s) for s in task_seeds for _ in range(K)))  # slot n*K + k = task n
     u = task_uniforms(seed, task_index, (T, K))  # (N, T, K)
+    noise = task_uniforms(seed, task_index, (T, K), stream=0xBA) if isinstance(env, BanditVec) else None
     obs = _flat(env.reset())
     D = obs.shape[-1]
     out = {"obs": np.zeros((N, K, T, D), np.float32), "actions": np.zeros((N, K, T), np.int64),
@@ -105,17 +127,17 @@ def rollout_mlp(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
         out["actions"][:, :, t] = a
         out["mask"][:, :, t] = alive
         out["logp"][:, :, t] = np.take_along_axis(log_softmax_np(logits), a[..., None], -1)[..., 0]
-        obs, r, _, _ = env.step(a.reshape(-1))
+        obs, r, _, _ = _env_step(env, a.reshape(-1), None if noise is None else noise[:, t].reshape(-1))
         obs = _flat(obs)
         out["rewards"][:, :, t] = r.reshape(N, K)
     return out
 
 
-def rnn_inputs(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, horizon: int,
+def rnn_inputs(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, first: np.ndarray,
                n_actions: int) -> np.ndarray:
     """RL²'s per-step input (Duan et al. 2016, sec. 2.2): [o_t, a_{t-1} one-hot, r_{t-1}, new-episode flag].
 
-    obs (N, L, D), actions/rewards (N, L) -> (N, L, D + A + 2).  The previous action and reward carry
+    obs (N, L, D), actions/rewards/first (N, L) -> (N, L, D + A + 2).  The previous action and reward carry
     across episode boundaries inside a trial: that is how the policy learns about the world.
     """
     N, L, _ = obs.shape
@@ -123,17 +145,17 @@ def rnn_inputs(obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, horizo
     prev_a[:, 1:] = np.eye(n_actions, dtype=np.float32)[actions[:, :-1]]
     prev_r = np.zeros((N, L, 1), np.float32)
     prev_r[:, 1:, 0] = rewards[:, :-1]
-    first = np.zeros((N, L, 1), np.float32)
-    first[:, ::horizon, 0] = 1.0
-    return np.concatenate([obs, prev_a, prev_r, first], -1)
+    return np.concatenate([obs, prev_a, prev_r, first[..., None].astype(np.float32)], -1)
 
 
 def rollout_rnn(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
                 net_kwargs: dict[str, Any], state: dict[str, np.ndarray], episodes: int,
                 seed: int, positions: bool = False) -> dict[str, np.ndarray]:
-    """One RL² trial per task: ``episodes`` episodes in the same world, memory kept across them.
+    """One RL² trial per task: ``episodes`` episodes in the same world, back to back, memory kept across them.
 
-    Returns obs (N, L, D), actions / rewards / mask (N, L) with L = episodes * horizon (and pos (N, L, 2)).
+    Returns obs (N, L, D), actions / rewards / mask / first (N, L) and episode (N, L), the index of the
+    episode each step belongs to (``episodes`` on the padding after the trial), with L = episodes *
+    horizon, the longest a trial can be (and pos (N, L, 2)).
     """
     import torch
 
@@ -142,50 +164,59 @@ def rollout_rnn(spec: EnvSpec, task_seeds: Seeds, task_index: Seeds,
     torch.set_num_threads(1)
     net = RecurrentActorCritic(**net_kwargs)
     net.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
-    N, T, A = len(task_seeds), spec.horizon, spec.n_actions
-    L = episodes * T
+    N, T, A, E = len(task_seeds), spec.horizon, spec.n_actions, episodes
+    L = E * T
     env = _env(spec, tuple(int(s) for s in task_seeds))
     u = task_uniforms(seed, task_index, (L,))  # (N, L)
+    noise = task_uniforms(seed, task_index, (L,), stream=0xBA) if isinstance(env, BanditVec) else None
     obs = _flat(env.reset())
     D = obs.shape[-1]
     out = {"obs": np.zeros((N, L, D), np.float32), "actions": np.zeros((N, L), np.int64),
-           "rewards": np.zeros((N, L), np.float32), "mask": np.zeros((N, L), np.float32)}
+           "rewards": np.zeros((N, L), np.float32), "mask": np.zeros((N, L), np.float32),
+           "first": np.zeros((N, L), np.float32), "episode": np.full((N, L), E, np.int64)}
     if positions:
         out["pos"] = np.zeros((N, L, 2), np.int64)
     h = net.initial_state(N)  # reset at the start of the trial, and only there
     prev_a = np.zeros((N, A), np.float32)
     prev_r = np.zeros((N, 1), np.float32)
+    ep = np.zeros(N, np.int64)  # the episode each slot is in
+    first = np.ones(N, bool)
     for t in range(L):
-        first = t % T == 0
-        if first and t > 0:
-            obs = _flat(env.reset())  # next episode, same world; the hidden state is kept
-        x = np.concatenate([obs, prev_a, prev_r, np.full((N, 1), float(first), np.float32)], 1)
+        active = ep < E
+        if not active.any():
+            break
+        x = np.concatenate([obs, prev_a, prev_r, first[:, None].astype(np.float32)], 1)
         logits, _, h = net.step(torch.from_numpy(x), h)
         a = sample_from_logits(logits.numpy(), u[:, t])
-        out["obs"][:, t] = obs
-        if positions:
-            out["pos"][:, t] = env.pos
-        out["actions"][:, t] = a
-        out["mask"][:, t] = ~env.done
-        obs, r, _, _ = env.step(a)
-        obs = _flat(obs)
-        out["rewards"][:, t] = r
+        out["obs"][:, t] = obs * active[:, None]  # padding (after a trial's last episode) is all zeros,
+        if positions:                             # whether or not other trials of the batch still run
+            out["pos"][:, t] = env.pos * active[:, None]
+        out["actions"][:, t] = a * active
+        out["mask"][:, t] = active
+        out["first"][:, t] = first & active
+        out["episode"][:, t] = np.where(active, ep, E)
+        obs, r, _, _ = _env_step(env, a, None if noise is None else noise[:, t])
+        out["rewards"][:, t] = r * active
         prev_a = np.eye(A, dtype=np.float32)[a]
         prev_r = r[:, None].astype(np.float32)
+        ended = active & env.done
+        ep = ep + ended
+        first = ended & (ep < E)
+        obs = _flat(env.reset(first) if first.any() else obs)  # the next episode starts at once, same world
     return out
 
 
 def rollout_random(spec: EnvSpec, task_seeds: Seeds, episodes: int, seed: int) -> np.ndarray:
-    """Per-task mean episode return of the uniform random policy: the floor every method must beat."""
+    """Per-task episode returns (N, episodes) of the uniform random policy: the floor every method must beat."""
     N, K = len(task_seeds), episodes
-    env = spec.make([s for s in task_seeds for _ in range(K)])
+    env = repeated_env(spec, [s for s in task_seeds for _ in range(K)])
     env.reset()
     rng = np.random.default_rng(seed)
     ret = np.zeros(N * K)
     for _ in range(spec.horizon):
-        _, r, _, _ = env.step(rng.integers(spec.n_actions, size=N * K))
+        _, r, _, _ = _env_step(env, rng.integers(spec.n_actions, size=N * K), rng.random(N * K))
         ret += r
-    return ret.reshape(N, K).mean(1)
+    return ret.reshape(N, K)
 
 
 class Sampler:
