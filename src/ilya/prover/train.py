@@ -7,6 +7,12 @@ and a checkpoint is written (model, optimizer and the batch sampler's state: a r
 ``--run`` resumes exactly).  Value targets (``GOAL g VALUE PROVABLE|UNPROVABLE``, from the prover's own
 searches) are mixed into batches.  ``--slice N`` trains on a dataset of set.mm's first N theorems built
 in the run folder (seconds; the smoke runs use it).
+
+Under ``torchrun --nproc-per-node N`` the training is data-parallel (`ilya.nn.distributed`): every rank
+draws the same global batch from the same seeded sampler and trains on its `distributed.shard`; each
+rank's loss is its summed token loss over the *global* number of loss tokens (times N, since DDP averages
+gradients), so the gradient, the logged loss and the loss curve equal those of one process on the whole
+batch (`tests/prover/test_ddp.py`).  Rank 0 fits the tokenizer and writes the run folder.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from ilya.core.errors import IlyaError
 from ilya.core.figures import draw_run
 from ilya.core.runs import Run
 from ilya.metamath import load
-from ilya.nn import Transformer, TransformerConfig
+from ilya.nn import Transformer, TransformerConfig, distributed
 from ilya.nn.training import Trainer
 from ilya.prover.config import TrainConfig
 from ilya.prover.dataset import build_dataset, examples, load_database, load_stats, sample_records
@@ -101,8 +107,12 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     """Fit the model on the dataset's train split; returns the run's summary."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = resolve_device(cfg.device)
+    device = distributed.device_for(resolve_device(cfg.device))
+    me = distributed.init(device)
+    if me.enabled and cfg.batch_size % me.world_size:
+        raise IlyaError(f"--batch-size {cfg.batch_size} does not split over {me.world_size} processes")
     with Run.open("prover", cfg) as run:
+        distributed.barrier()  # rank 0 has created the run folder
         # ---------------------------------------------------------------- data and tokenizer
         t0 = time.time()
         data = slice_data(run.path / "data", cfg.slice) if cfg.slice else cfg.data
@@ -128,10 +138,14 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             block_size = init_model.cfg.block_size
         elif tok_path.is_file():
             tok = load_tokenizer(tok_path)
-        else:
+        elif me.is_main:
             texts = [p + c for p, c in train_pairs[:100_000]]
             tok = fit_tokenizer(cfg.tokenizer, texts, cfg.vocab_size)
-        tok.save(tok_path)
+        if me.is_main:
+            tok.save(tok_path)
+        distributed.barrier()
+        if not me.is_main and cfg.init is None:
+            tok = load_tokenizer(tok_path)  # the one rank 0 fitted
         train_ex, dropped = _encode_all(tok, train_pairs, block_size)
         valid_ex, _ = _encode_all(tok, valid_pairs, block_size)
         value_ex = _value_examples(cfg.value_data, tok, block_size) if cfg.value_data else []
@@ -163,16 +177,21 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         t_start, tokens = time.time(), 0
         loss_acc, n_acc = 0.0, 0
         stats: dict[str, float] = {}
+        rows = distributed.shard(cfg.batch_size)
         for step in trainer.steps(run, start, cfg.steps, desc="train"):
             seqs = train_ex.batch(rng, cfg.batch_size - n_value)
             if n_value:
                 seqs += [value_ex[int(i)] for i in rng.integers(0, len(value_ex), n_value)]
-            idx, tgt, mask = (t.to(device) for t in collate(seqs, tok.pad_id))
+            n_global = sum(len(s) - p for s, p in seqs)          # loss tokens of the global batch
+            mine = seqs[rows]
+            idx, tgt, mask = (t.to(device) for t in collate(mine, tok.pad_id))
             with trainer.autocast():
                 _, loss = trainer.forward(idx, tgt, mask)
+            if me.enabled:  # this rank's share of the global token mean (DDP averages over the ranks)
+                loss = loss * (sum(len(s) - p for s, p in mine) * me.world_size / n_global)
             stats = trainer.step(loss)
             tokens += int(idx.numel())
-            loss_acc, n_acc = loss_acc + loss.item(), n_acc + 1
+            loss_acc, n_acc = loss_acc + trainer.mean(loss.detach()), n_acc + 1
             last = step + 1 == cfg.steps
             if trainer.due(step, cfg.log_every) or last:
                 run.log(step + 1, **{"train/loss": loss_acc / n_acc, "lr": stats["lr"],
@@ -181,15 +200,19 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if trainer.due(step, cfg.eval_interval) or last:
                 run.log(step + 1, **{"valid/loss": _loss(model, valid_batches)})
                 trainer.save(run, step + 1, rng=rng.bit_generator.state)
-        save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(Path(data).resolve()),
-                                                     "subst": cfg.subst})
+        if me.is_main:
+            save_model(run.path / "model", model, tok, {"tokenizer": tok.kind, "data": str(Path(data).resolve()),
+                                                         "subst": cfg.subst})
         vl = _loss(model, valid_batches)
         summary = run.summary(**{"valid/loss": vl, "params": model.num_params(), "steps": cfg.steps,
                                  "train_examples": len(train_ex), "dropped_long": dropped,
                                  "tokens_per_example": round(mean_tokens, 1), "tokenizer": tok.kind,
                                  "vocab_size": tok.vocab_size, "train_seconds": round(run.wall(), 1),
-                                 "tokens_per_s": round(tokens / max(time.time() - t_start, 1e-9), 1)})
-        draw_run(run)
+                                 "tokens_per_s": round(me.world_size * tokens / max(time.time() - t_start, 1e-9), 1),
+                                 "processes": me.world_size})
+        if me.is_main:
+            draw_run(run)
+        distributed.barrier()
         return summary
 
 
