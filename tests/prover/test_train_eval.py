@@ -297,6 +297,7 @@ def test_shorten_finds_a_shorter_proof_and_writes_a_patch(slice_db, dataset, tmp
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["skipped_modification_discouraged"] == 1  # idALT says "(Proof modification is discouraged.)"
     assert out["shorter_verified"] == 1 and out["metamath_exe_accepted"] == 1
+    assert out["patch_verified_by_metamath_exe"] is True  # the whole patched database, every proof
     patch = (tmp_path / "prover" / "sh" / "shorter.patch").read_text()
     assert "myid $p |- ( ph -> ph ) $=" in patch and "( id ) AB" in patch
     row = json.loads((tmp_path / "prover" / "sh" / "shorter.jsonl").read_text())

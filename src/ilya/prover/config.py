@@ -364,6 +364,8 @@ class ShortenConfig(RunConfig):
     """seconds per theorem"""
     batch: int = 8
     """searches in lockstep"""
+    verify_patch: bool = True
+    """also have metamath-exe verify every proof of the patched database (set.mm: about a minute)"""
     json: bool = False
     """print the figures as one JSON object"""
 

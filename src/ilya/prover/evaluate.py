@@ -163,6 +163,24 @@ def check_with_metamath_exe(db: Database, proofs: dict[str, str], timeout: float
     return out
 
 
+def verify_file_with_metamath_exe(path: Path, timeout: float = 1200.0) -> tuple[bool, str]:
+    """metamath-exe reads ``path`` and verifies every proof in it (``verify proof *``): (no error, the
+    last lines of its report)."""
+    exe = metamath_exe()
+    if exe is None:
+        raise IlyaError("metamath-exe not found: install the Debian package `metamath` (scripts/setup.sh)")
+    path = Path(path).resolve()
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "cmds"
+        script.write_text("\n".join(["set width 9999", "set scroll continuous", f'read "{path}"',
+                                     "verify proof *", "exit"]) + "\n")
+        p = subprocess.run([exe, f'submit "{script}"', "exit"], capture_output=True, text=True, timeout=timeout,
+                           cwd=tmp, env={**os.environ, "TERM": "dumb"})
+    text = p.stdout + p.stderr
+    ok = ("All proofs in the database were verified" in text) and not re.search(r"\?(Error|Warning)", text)
+    return ok, "\n".join(text.strip().splitlines()[-3:])
+
+
 # ---------------------------------------------------------------------------- the eval command
 def summarize(rows: list[dict[str, Any]], cfg: EvalConfig, flags: dict[str, list[str]] | None = None
               ) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections import Counter
 from typing import Any
 
@@ -22,7 +23,7 @@ from ilya.core.runs import Run
 from ilya.metamath import Database, Statement
 from ilya.prover.config import ShortenConfig
 from ilya.prover.dataset import load_database, pick_theorems, split_labels
-from ilya.prover.evaluate import check_with_metamath_exe, prove
+from ilya.prover.evaluate import check_with_metamath_exe, prove, verify_file_with_metamath_exe
 from ilya.prover.policies import make_policy, policy_spec
 from ilya.prover.search import SearchConfig
 from ilya.prover.slicing import discouraged_labels
@@ -112,11 +113,17 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
             for rej in rejections:
                 f.write(json.dumps(rej) + "\n")
         patch = run.path / "shorter.patch"
+        whole: dict[str, Any] = {}
         if kept:
             new = run.path / "set.shorter.mm"
             db.write(new, replacements={r["label"]: r["proof"] for r in kept})
             diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
             patch.write_text(diff.stdout)
+            if cfg.verify_patch:  # the patched database, every proof in it, by metamath-exe
+                t0 = time.perf_counter()
+                ok, tail = verify_file_with_metamath_exe(new)
+                whole = {"patch_verified_by_metamath_exe": ok, "patch_verify_seconds": round(time.perf_counter() - t0, 1),
+                         "patch_verify_report": tail}
             new.unlink()
         else:
             patch.write_text("")
@@ -128,11 +135,13 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
                    "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
                    "rejected": dict(Counter(rej["reason"] for rej in rejections)),
-                   "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": kind}
+                   "paper_shorter_proofs": 23, "e": cfg.e, "d": cfg.d, "policy": kind, **whole}
         run.summary(**figures)
     if not cfg.json:
         print(f"prover shorten: {len(proved)}/{len(rows)} proved, {len(shorter)} shorter than set.mm, "
-              f"{len(kept)} kept (both verifiers, no new axioms); patch: {patch}")
+              f"{len(kept)} kept (both verifiers, no new axioms); patch: {patch}"
+              + ("" if not whole else f" (the patched database: metamath-exe "
+                 f"{'verified every proof' if whole['patch_verified_by_metamath_exe'] else 'found errors'})"))
         for r in kept:
             print(f"  {r['label']}: {r['steps']} steps (set.mm: {r['setmm_steps']})")
     return figures
