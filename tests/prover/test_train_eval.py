@@ -173,7 +173,10 @@ def test_eval_writes_only_verified_proofs(slice_db, dataset, tmp_path, capsys):
     assert figures.headline_rows("prover", [run]) == []
     run.summary(database="/usr/share/metamath/databases/set.mm")
     [row] = figures.headline_rows("prover", [run])
-    assert row.ours == f"{out['proved_pct']}% ({out['proved']}/12)" and row.paper.startswith("29.22% (160M)")
+    assert row.ours == (f"{out['proved_pct']}% ({out['proved']}/12); clean split: {out['clean_proved_pct']}% "
+                        f"({out['clean_proved']}/{out['clean_attempted']})") and row.paper.startswith("29.22% (160M)")
+    assert out["clean_attempted"] + out["flagged_attempted"] == 12
+    assert out["load_seconds"] > 0 and out["search_seconds"] > 0
     paths = figures.draw_paper("prover", [run], tmp_path / "paper")
     assert [p.name for p in paths] == ["prover_budget.png"]
 

@@ -324,7 +324,7 @@ def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) ->
         if todo:  # search throughput of this invocation, loading apart (lockstep searches overlap: walls don't add)
             new = [r for r in rows if r["label"] in set(todo)]
             search_s = max(timing["search_seconds"], 1e-9)
-            figures.update({k: round(v, 1) for k, v in timing.items()})
+            figures.update({k: round(v, 3) for k, v in timing.items()})
             figures["expansions_per_s"] = round(sum(r["expansions"] for r in new) / search_s, 2)
             figures["theorems_per_min"] = round(60 * len(new) / search_s, 2)
         figures["workers"] = cfg.workers

@@ -129,12 +129,15 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
         if Path(str(s.get("database", "set.mm"))).name != "set.mm":  # a slice or another database
             continue
         rows.append(HeadlineRow(
-            claim=f"% of set.mm test theorems proved ({c.policy})",
+            claim=f"% of set.mm test theorems proved ({c.policy}{', clean split only' if c.clean else ''})",
             paper=f"{PAPER_PROVED_PCT['160M']}% (160M) / {PAPER_PROVED_PCT['best']}% (best), e=32 d=128",
-            ours=f"{s['proved_pct']}% ({s['proved']}/{s['attempted']})",
+            ours=f"{s['proved_pct']}% ({s['proved']}/{s['attempted']})"
+                 + (f"; clean split: {s['clean_proved_pct']}% ({s['clean_proved']}/{s['clean_attempted']})"
+                    if "clean_attempted" in s else ""),
             protocol=f"e={c.e} d={c.d} {c.time_limit:g} s/theorem, {c.decode} decoding, "
                      + ("whole split" if not c.limit else f"first {c.limit} (hash order)"),
             run=f"prover/{run.name}",
             command=(f"ilya prover eval --policy {c.policy}" + (f" --model {c.model}" if c.model else "")
-                     + f" --e {c.e} --d {c.d} --time-limit {c.time_limit:g} --limit {c.limit}")))
+                     + f" --e {c.e} --d {c.d} --time-limit {c.time_limit:g} --limit {c.limit}"
+                     + (" --clean" if c.clean else ""))))
     return rows
