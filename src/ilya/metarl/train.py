@@ -337,6 +337,23 @@ def random_floor(cfg: TrainConfig, seeds: np.ndarray) -> np.ndarray:
     return rollout_random(env_spec(cfg), seeds, max(2, cfg.floor_episodes), seed=eval_seed(cfg) + 1)
 
 
+def bandit_references(cfg: TrainConfig, seeds: np.ndarray) -> dict[str, dict[str, float]]:
+    """On bandit test worlds: Thompson sampling's and the random policy's mean return per scored episode
+    (episodes n_explore+1..n_episodes of a trial, as the learners are scored), ``eval_trials`` trials each."""
+    from ilya.metarl.envs import BanditVec, random_rewards, thompson_rewards
+
+    env = env_spec(cfg).make(seeds)
+    assert isinstance(env, BanditVec)
+    M, E, H = max(1, cfg.eval_trials), cfg.n_episodes, cfg.bandit.horizon
+    p = np.repeat(env.p, M, axis=0)  # (N * M, arms), world n's trials at n * M ...
+    rng = np.random.default_rng(eval_seed(cfg) + 2)
+    out = {}
+    for name, fn in (("thompson", thompson_rewards), ("random", random_rewards)):
+        r = fn(p, E * H, rng).reshape(len(seeds), M, E, H).sum(-1)  # episode returns
+        out[name] = world_stats(r[:, :, cfg.n_explore:].mean(-1))
+    return out
+
+
 def check_config(cfg: TrainConfig) -> None:
     if cfg.algo not in LEARNERS:
         raise IlyaError(f"--algo {cfg.algo}: expected one of {', '.join(LEARNERS)}")
@@ -427,6 +444,9 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                    "eval_seed": es}
         if "episodes" in test:
             summary["test_episode_returns"] = [float(x) for x in test["episodes"]]
+        if cfg.env == "bandit":
+            for name, st in bandit_references(cfg, test_seeds).items():
+                summary[f"{name}_return"], summary[f"{name}_return_se"] = st["mean"], st["se"]
         run.summary(**summary)
         draw_run(run)
         summary["run"] = str(run.path)
