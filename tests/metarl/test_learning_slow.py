@@ -9,6 +9,7 @@ from ilya.metarl.envs import KrazyConfig
 from ilya.metarl.train import train
 
 pytestmark = pytest.mark.slow
+BANDIT_STEPS = 1_000_000  # about 70 s per run on one core
 
 
 def test_emaml_beats_the_random_floor_on_krazy_world(tmp_path: Path):
@@ -43,3 +44,12 @@ def test_demo_runs(tmp_path: Path, capsys):
         assert child["env_steps"] <= 27_000 and row["per_seed"] == [round(child["test_return"], 4)]
         assert f"{row['test_return']['mean']:+.3f}" in out            # the printed table holds the figures
     assert f"random    {s['random_return']:+.3f}" in out
+
+
+@pytest.mark.parametrize("algo", ["rl2", "erl2"])
+def test_rl2_on_the_bandit_beats_random_and_nears_thompson(tmp_path: Path, algo: str):
+    """The RL² paper's sanity check: 5 Bernoulli arms redrawn per trial, 20 pulls, scored on pulls 4-20."""
+    s = train(TrainConfig(algo=algo, env="bandit", n_episodes=20, n_explore=3, trials=128, eval_every=50,
+                          train_worlds=100_000, env_steps=BANDIT_STEPS, runs_dir=tmp_path, run=algo, quiet=True))
+    assert s["test_return"] > s["random_return"] + 0.05 + 3 * s["test_return_se"]
+    assert s["test_return"] > s["thompson_return"] - 0.05

@@ -21,8 +21,10 @@ from ilya.core.errors import IlyaError
 from ilya.core.figures import draw_run
 from ilya.core.runs import Run
 from ilya.core.stats import summarize
+from ilya.metarl.baselines import qlearning_returns
 from ilya.metarl.config import ALGOS, LABELS, CompareConfig, TrainConfig
-from ilya.metarl.train import check_config, train
+from ilya.metarl.scoring import world_stats
+from ilya.metarl.train import check_config, env_spec, eval_seed, train, world_seeds
 
 
 def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
@@ -46,6 +48,15 @@ def seed_stats(xs: list[float]) -> dict[str, float]:
     """Mean, standard deviation and standard error over seeds (`ilya.core.stats.summarize`)."""
     s = summarize(xs)
     return {"mean": s.mean, "std": s.se * float(np.sqrt(s.n)), "se": s.se}
+
+
+def qlearning_floor(tcfg: TrainConfig) -> dict[str, float]:
+    """Tabular Q-learning from scratch on each test world, given RL²'s trial (`ilya.metarl.baselines`),
+    scored on the same episodes: what plain RL makes of the data a meta-learner gets at test time."""
+    _, test_seeds = world_seeds(tcfg)
+    r = qlearning_returns(env_spec(tcfg), test_seeds, max(1, tcfg.eval_trials), tcfg.n_episodes,
+                          eval_seed(tcfg) + 3, n_explore=tcfg.n_explore)
+    return world_stats(r[:, :, tcfg.n_explore:].mean(-1))
 
 
 def is_compare_run(run: Run) -> bool:
@@ -80,8 +91,10 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
                            "per_seed": [round(s["test_return"], 4) for s in rows],
                            "env_steps": int(np.mean([s["env_steps"] for s in rows]))}
         floor = summaries[0]["random_return"]
+        q = qlearning_floor(children[0])
         result = {"env": cfg.env, "env_steps_per_run": cfg.env_steps, "random_return": floor,
                   "random_return_se": summaries[0].get("random_return_se"),
+                  "qlearning_return": q["mean"], "qlearning_return_se": q["se"],
                   "test_worlds": cfg.test_worlds, "algos": table,
                   "runs": [str(Path(s["run"]).name) for s in summaries]}
         run.summary(**result)
@@ -93,6 +106,8 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
 def format_table(result: dict[str, Any]) -> str:
     lines = [f"{'algorithm':<9} {'test return (mean ± s.e. over seeds)':<37} per seed",
              f"{'random':<9} {result['random_return']:+.3f}"]
+    if result.get("qlearning_return") is not None:
+        lines.append(f"{'Q-learn':<9} {result['qlearning_return']:+.3f} (from scratch on RL²'s trial)")
     for algo, row in result["algos"].items():
         st = row["test_return"]
         lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} ± {st['se']:.3f}{'':<23} "

@@ -122,7 +122,7 @@ def exploration_figure(learner: Learner, task_seed: int, path: Path, episodes: i
 
 
 def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]],
-                   floor: float | None, path: Path, title: str) -> Path:
+                   floor: float | None, path: Path, title: str, qlearning: float | None = None) -> Path:
     """Mean ± standard error over seeds of each algorithm's (env steps, test return) curves, on a common step
     grid (the band is the s.e. over seeds; with one seed there is no band)."""
     fig, ax = new_figure(figsize=(7, 4.5))
@@ -141,6 +141,8 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
         n_curves += 1
     if floor is not None:
         ax.axhline(floor, color="grey", linestyle="--", label="random policy")
+    if qlearning is not None:
+        ax.axhline(qlearning, color="black", linestyle=":", label="Q-learning from scratch (RL²'s trial)")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test return per episode (held-out worlds)")
     ax.set_title(title)
@@ -226,7 +228,7 @@ def run_compare_return(run: Run) -> list[Path]:
     steps = run.config.get("env_steps")
     title = f"{env}: test return vs env steps ({len(run.config.get('seeds', []))} seeds, {steps} steps per run)"
     return [compare_figure(compare_curves(run), summary.get("random_return"),
-                           run.plots_dir / "compare_return.png", title)]
+                           run.plots_dir / "compare_return.png", title, summary.get("qlearning_return"))]
 
 
 @paper_figure("metarl", "compare_return", title="Test return vs environment steps (Stadie et al. 2018, Figs. 5-6)")
@@ -240,7 +242,7 @@ def paper_compare(runs: list[Run], out: Path) -> list[Path]:
     for env, r in sorted(latest.items()):
         s = r.read_summary()
         paths.append(compare_figure(compare_curves(r), s.get("random_return"), out / f"metarl_compare_{env}.png",
-                                    f"{env}: test return vs env steps ({r.name})"))
+                                    f"{env}: test return vs env steps ({r.name})", s.get("qlearning_return")))
     return paths
 
 
