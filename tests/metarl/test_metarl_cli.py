@@ -11,7 +11,8 @@ from ilya.core.runs import Run
 
 TINY = ["--env-steps", "1500", "--train-worlds", "4", "--test-worlds", "4", "--meta-batch", "4",
         "--episodes-per-task", "2", "--eval-episodes", "2", "--trials", "8", "--eval-every", "1",
-        "--krazy.size", "6", "--krazy.horizon", "10", "--hidden", "16", "--quiet"]
+        "--krazy.size", "6", "--krazy.horizon", "10", "--hidden", "16", "--eval-adapts", "3", "--eval-trials", "4",
+        "--floor-episodes", "16", "--quiet"]
 
 
 @pytest.mark.parametrize("algo", ["emaml", "erl2"])

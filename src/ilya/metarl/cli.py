@@ -7,7 +7,8 @@ from ilya.metarl.config import CompareConfig, EvalConfig, TrainConfig, WorldConf
 
 _TINY = ("--env-steps", "120", "--train-worlds", "2", "--test-worlds", "2", "--meta-batch", "2",
          "--episodes-per-task", "2", "--eval-episodes", "2", "--trials", "4", "--eval-every", "1",
-         "--krazy.size", "5", "--krazy.horizon", "8", "--hidden", "8", "--quiet")
+         "--krazy.size", "5", "--krazy.horizon", "8", "--hidden", "8", "--eval-adapts", "2", "--eval-trials", "2",
+         "--floor-episodes", "8", "--quiet")
 
 COMMANDS = {
     "train": Command(TrainConfig, "ilya.metarl.train:train_command", kind="train", smoke=_TINY),
