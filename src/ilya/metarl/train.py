@@ -408,8 +408,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         bar = progress(total=cfg.env_steps, desc=f"metarl {cfg.algo}", unit="step")
         bar.update(min(steps, cfg.env_steps))
         last: dict[str, float] | None = None
+        test: dict[str, np.ndarray] | None = None
         if steps == 0:
-            last = _test_metrics(learner.evaluate(test_seeds, seed=es))
+            test = learner.evaluate(test_seeds, seed=es)
+            last = _test_metrics(test)
             run.log(0, **last, **{"test/random": floor["mean"], "test/random_se": floor["se"]})
 
         def more() -> bool:
@@ -423,7 +425,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             it += 1
             bar.update(last_n)
             if it % cfg.eval_every == 0 or not more():
-                last = _test_metrics(learner.evaluate(test_seeds, seed=es))
+                test = learner.evaluate(test_seeds, seed=es)
+                last = _test_metrics(test)
                 run.log(steps, **metrics, **last, **{"test/random": floor["mean"], "test/random_se": floor["se"]})
                 run.save_checkpoint(steps, {"learner": learner.state_dict(), "env_steps": steps, "iteration": it,
                                             "last_iteration_steps": last_n})
@@ -432,8 +435,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                               f"{last['test/return']:+.3f} ± {last['test/return_se']:.3f}"
                               f"  (random {floor['mean']:+.3f} ± {floor['se']:.3f})", file=sys.stderr)
         bar.close()
-        test = learner.evaluate(test_seeds, seed=es)
-        if last is None:  # a finished run resumed: the same seed gives the same figures again
+        if test is None or last is None:  # a finished run resumed: the same seed gives the same figures again
+            test = learner.evaluate(test_seeds, seed=es)
             last = _test_metrics(test)
         summary = {"algo": cfg.algo, "env": cfg.env, "seed": cfg.seed, "env_steps": steps, "iterations": it,
                    "test_return": last["test/return"], "test_return_se": last["test/return_se"],
