@@ -26,16 +26,18 @@ ${ b.1 $e |- ps $. a1ialt $p |- ( ch -> ps ) $= wps wch wps wi b.1 wps wch ax-1 
 ${ U.1 $e |- ( ( ps -> ( ps -> ps ) ) -> ch ) $. U $p |- ch $= wps wps wps wi wi wch wps wps ax-1 U.1 ax-mp $. $}
 ${ X.1 $e |- ( ch -> ph ) $. X.2 $e |- ch $. X $p |- ph $= wch wph X.2 X.1 ax-mp $. $}
 tV2 $p |- ( ps -> ( ch -> ( ph -> ch ) ) ) $= wch wph wch wi wi wps wch wph ax-1 a1i $.
+${ c.1 $e |- ( ( ph -> ( ps -> ( ch -> ps ) ) ) -> ch ) $.
+   cV $p |- ch $= wph wps wch wps wi wi wi wch wph wps wch tV c.1 ax-mp $. $}
 """
 SPLIT = {"a1i": "test", "th1": "test", "tT": "test", "W": "test", "tV": "test",
-         "a1ialt": "train", "U": "train", "X": "train", "tV2": "valid"}
+         "a1ialt": "train", "U": "train", "X": "train", "tV2": "valid", "cV": "train"}
 WANT = {
     "a1i": ["duplicate_later_train"],                     # a1ialt: renamed, later, train
     "th1": ["derived_in_train_proof", "duplicate_earlier"],  # ax-1 renamed; a1ialt's proof derives it
     "tT": ["derived_in_train_proof"],                     # U's proof derives ( ps -> ( ps -> ps ) )
     "W": ["duplicate_later_train", "duplicate_earlier"],  # X: hypotheses swapped and renamed; ax-mp before
-    "tV": [],                                             # its later duplicate tV2 is not a train theorem
-    "tV2": ["duplicate_earlier"],
+    "tV": [],  # its later duplicate tV2 is not a train theorem; cV's proof only cites it (not a proof of it)
+    "tV2": ["derived_in_train_proof", "duplicate_earlier"],  # cV proves its statement by citing tV
 }
 
 

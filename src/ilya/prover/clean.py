@@ -10,7 +10,9 @@ is *flagged* (not clean) when:
     variables (type for type) and the order of the hypotheses: the model was trained on its proof;
 ``derived_in_train_proof``
     it has no ``$e`` hypotheses and a step of a train theorem's proof (earlier or later) has its
-    statement, up to renaming, as its goal: the model was trained on that step;
+    statement, up to renaming, as its goal and proves it with another assertion than the theorem itself
+    (a later proof that merely *cites* the theorem teaches nothing usable when proving it, since the
+    theorem is unavailable there): the model was trained on a proof of the statement;
 ``duplicate_earlier``
     an assertion (``$a`` or ``$p``, any split) *before* it has the same statement and hypotheses: its
     proof is one citation.  Legitimate, but trivial.
@@ -86,13 +88,13 @@ def variable_types(floats: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def leakage_flags(assertions: list[tuple[str, int, str, Key]], held_out: set[str],
-                  train_steps: Iterable[tuple[int, str, Iterable[Key]]], hyp_free: set[str]
+                  train_steps: Iterable[tuple[int, str, Iterable[tuple[Key, str]]]], hyp_free: set[str]
                   ) -> tuple[dict[str, list[str]], dict[str, dict[str, str]], dict[str, int]]:
     """The flags of every held-out theorem, why, and the counts.
 
     ``assertions``: (label, index, split or "axiom", key) of every ``|-`` assertion in database order;
-    ``held_out``: the valid/test labels to judge; ``train_steps``: (index, label, keys of its proof's step
-    goals) of every train theorem; ``hyp_free``: the held-out labels without ``$e`` hypotheses.
+    ``held_out``: the valid/test labels to judge; ``train_steps``: (index, label, (key of the goal, label
+    applied) of each step of its proof) of every train theorem; ``hyp_free``: the held-out labels without ``$e`` hypotheses.
     Returns ``flags`` (every held-out label -> its reasons, maybe none), ``details`` (label -> reason ->
     the other theorem: the first later train duplicate, the last earlier duplicate, the first train proof
     deriving it, and ``derived_in_later_train_proof``: the first later one) and ``counts`` (each reason, ``flagged``, ``clean``, ``in_training_data``, and the
@@ -121,9 +123,11 @@ def leakage_flags(assertions: list[tuple[str, int, str, Key]], held_out: set[str
         if label in hyp_free:
             targets.setdefault(key, []).append(label)
     derived_later: set[str] = set()
-    for tindex, tlabel, keys in train_steps:
-        for k in keys:
+    for tindex, tlabel, steps in train_steps:
+        for k, applied in steps:
             for lab in targets.get(k, ()):
+                if applied == lab:  # a citation of the theorem, not a proof of it
+                    continue
                 found[lab].add("derived_in_train_proof")
                 details.setdefault(lab, {}).setdefault("derived_in_train_proof", tlabel)
                 if tindex > index_of[lab]:

@@ -174,15 +174,15 @@ def build_dataset(db: Database, out: Path, valid: int = 1000, test: int = 1000, 
 
 # ---------------------------------------------------------------------------- clean splits
 def _train_step_keys(data: Path, lengths: set[int], vtype: dict[str, str]
-                     ) -> Iterator[tuple[int, str, list[Key]]]:
-    """(index, label, keys of its distinct step goals) of every train theorem, streamed from train.jsonl;
-    only goals of ``lengths`` symbols are keyed (the hypothesis-free held-out statements' lengths)."""
+                     ) -> Iterator[tuple[int, str, list[tuple[Key, str]]]]:
+    """(index, label, (key of the goal, label applied) of its distinct steps) of every train theorem,
+    streamed from train.jsonl; only goals of ``lengths`` symbols are keyed (the hypothesis-free held-out
+    statements' lengths)."""
     with open(Path(data) / "train.jsonl", encoding="utf-8") as f:
         for line in progress(f, desc="train proofs", total=load_stats(data).get("train_theorems")):
             d = json.loads(line)
-            goals = {g for g, _ in d["steps"]}
-            keys = [canonical(tuple(g.split()), [], vtype) for g in goals if g.count(" ") + 1 in lengths]
-            yield int(d["index"]), d["label"], keys
+            steps = {(g, s.split(" ", 1)[0]) for g, s in d["steps"] if g.count(" ") + 1 in lengths}
+            yield int(d["index"]), d["label"], [(canonical(tuple(g.split()), [], vtype), lab) for g, lab in steps]
 
 
 def mark_clean(db: Database, data: Path) -> dict[str, Any]:
