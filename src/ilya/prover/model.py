@@ -264,15 +264,16 @@ class LMPolicy:
 
     @torch.no_grad()
     def _score_labels(self, caches: list[Any], lens: list[int], h: torch.Tensor,
-                      jobs: list[tuple[int, Any]], chunk: int = 256, batched: bool = True,
+                      jobs: list[tuple[int, Any]], chunk: int = 32, batched: bool = True,
                       max_tokens: int = 8192) -> torch.Tensor:
         """log P(label, then ``<eos>`` or ``{{``) of each (prompt row, match), teacher-forced.
 
         The labels of one goal are packed into one sequence after its prompt (each label sees the prompt
         and its own earlier tokens), so the prompt's keys are not copied once per label.  A goal's labels
-        are cut into pieces of at most ``chunk`` labels; with ``batched`` the pieces of every goal of the
-        round go through the model together (right-padded, at most ``max_tokens`` tokens per forward),
-        otherwise one forward per piece (`benchmarks/prover_label_scoring.py` measures both).
+        are cut into rows of at most ``chunk`` labels (packed attention is quadratic in a row's length, so
+        short rows waste less: 32 was the fastest of 8-128 on the CPU); with ``batched`` the rows of every
+        goal of the round go through the model together (right-padded, at most ``max_tokens`` tokens per
+        forward), otherwise one forward per row (`benchmarks/prover_label_scoring.py` measures both).
         """
         from ilya.nn import KVCache
 
