@@ -36,7 +36,7 @@ def test_bc_beats_a_random_policy(tmp_path: Path) -> None:
         loss.backward()
         opt.step()
     # held out: the test tasks' demonstrations (other layouts, other initial states)
-    held = Pools(type(data)(data.path, data.manifest, data.test, data.test))
+    held = Pools(data, split="test")
     demo, mask, x, y = held.batch(np.random.default_rng(123), 512, 0.95, "demo")
     with torch.no_grad():
         out = model.eval()(demo, mask, x)

@@ -79,6 +79,10 @@ class ModelConfig:
     """ours, not the paper's: the manipulation network also reads every block slot's context embedding and
     position relative to the gripper (a flat per-block readout beside the attention heads); without it the
     network underfits even one fixed task (docs/imitation.md, sanity checks)"""
+    pooled_readout: bool = True
+    """ours: the manipulation network also reads a max over the present blocks of a learned per-block feature"""
+    step_scaled: bool = True
+    """ours: the attended blocks' relative positions are also given in hand steps, clipped to [-1, 1]"""
     max_blocks: int = 6
     """block slots of the flat readout (set from the dataset by training)"""
     temporal_dropout: float = 0.95
@@ -89,6 +93,9 @@ class ModelConfig:
     time_feature: bool = True
     """ours: each kept demonstration step carries its rank among the kept steps (0 first, 1 last), so the
     order in which blocks were moved can be read"""
+    random_tags: bool = False
+    """ours: in training each example gives its block slots a random permutation of the label embeddings, so
+    labels serve as identity tags (which block goes on which one) and carry no prior about the training layouts"""
     chained_heads: bool = True
     """ours: attention heads over blocks after the first also see the first head's attended block (head 0
     picks the block to move, head 1 the block it goes on)"""

@@ -29,6 +29,8 @@ from torch import nn
 
 from ilya.imitation.config import ModelConfig
 
+STEP = 0.03
+"""metres of the hand's largest step (`ilya.imitation.env.MAX_MOVE`)"""
 MAX_LABELS = 10
 """block labels a-j: each slot has a learned label embedding (which block goes on which is about labels)"""
 
@@ -80,12 +82,12 @@ class BlockEncoder(nn.Module):
         self.label = nn.Embedding(MAX_LABELS, dim)
         self.layers = nn.ModuleList(NeighbourhoodAttention(dim) for _ in range(layers))
 
-    def forward(self, obs: torch.Tensor) -> torch.Tensor:
-        """obs (N, D) -> (N, B, d)."""
+    def forward(self, obs: torch.Tensor, tags: torch.Tensor | None = None) -> torch.Tensor:
+        """obs (N, D) -> (N, B, d); ``tags`` (N, B): which label embedding each slot gets (default: its own)."""
         grip, rel, present = split_obs(obs)
         g = torch.cat([grip[:, :3] * 10.0, grip[:, 3:]], dim=-1)
         feats = torch.cat([rel * 10.0, g[:, None, :].expand(-1, rel.shape[1], -1)], dim=-1)
-        labels = self.label.weight[: rel.shape[1]][None, :, :]
+        labels = self.label.weight[: rel.shape[1]][None, :, :] if tags is None else self.label(tags)
         h = (self.embed(feats) + labels) * present[..., None]
         for layer in self.layers:
             h = layer(h, rel * 10.0, present)
@@ -101,15 +103,17 @@ class DemonstrationNetwork(nn.Module):
         self.convs = nn.ModuleList(nn.Conv1d(cfg.dim, cfg.dim, 3, dilation=d, padding=d) for d in cfg.conv_dilations)
         self.time = nn.Linear(3, cfg.dim) if cfg.time_feature else None
 
-    def forward(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, demo: torch.Tensor, mask: torch.Tensor, tags: torch.Tensor | None = None) -> torch.Tensor:
         bt, t, dim_obs = demo.shape
-        h = self.encoder(demo.reshape(bt * t, dim_obs))                    # (Bt T) B d
+        tt = None if tags is None else tags[:, None, :].expand(-1, t, -1).reshape(bt * t, -1)
+        h = self.encoder(demo.reshape(bt * t, dim_obs), tt)                 # (Bt T) B d
         b, d = h.shape[1], h.shape[2]
         if self.time is not None:
-            # ours: where a kept step lies in the demonstration (its rank among the kept steps, 0 first, 1 last),
-            # so "which block was moved first" can be read off
+            # ours: where a kept step lies in the demonstration (its rank among the kept steps, 0 first, 1 last;
+            # a lone final state is last), so "which block was moved first" can be read off
             m = mask.to(h.dtype)
-            frac = (torch.cumsum(m, 1) - 1.0) / (m.sum(1, keepdim=True) - 1.0).clamp(min=1.0)   # Bt T
+            last = m.sum(1, keepdim=True) - 1.0
+            frac = 1.0 - (last - (torch.cumsum(m, 1) - 1.0)) / last.clamp(min=1.0)   # Bt T (a lone step: 1)
             tf = torch.stack([frac, torch.sin(math.pi * frac), torch.cos(math.pi * frac)], dim=-1)
             h = h + self.time(tf).reshape(bt * t, 1, d) * demo.new_ones(1, b, 1)
         h = h.reshape(bt, t, b, d).permute(0, 2, 3, 1).reshape(bt * b, d, t)
@@ -134,7 +138,7 @@ class ContextNetwork(nn.Module):
         if self.chained:
             # ours: head 0 asks "which block now" from the state; the other heads also see what head 0 found
             self.bq = nn.Linear(d + 4, d)
-            self.bq_rest = nn.Linear(2 * d + 4, (cfg.heads - 1) * d)
+            self.bq_rest = nn.Linear(2 * d + 4 + (6 if cfg.step_scaled else 3), (cfg.heads - 1) * d)
         else:
             self.bq = nn.Linear(d + 4, cfg.heads * d)
         self.bk = nn.Linear(d, cfg.heads * d)
@@ -142,6 +146,8 @@ class ContextNetwork(nn.Module):
         self.sharpness = nn.Parameter(torch.tensor(1.0))
         self.dim = d
         self.block_readout = cfg.block_readout
+        self.step_scaled = cfg.step_scaled
+        self.pool = nn.Sequential(nn.Linear(d + 3, d), nn.ReLU(), nn.Linear(d, d)) if cfg.pooled_readout else None
         self.slots = cfg.max_blocks
         self.last_logits: torch.Tensor | None = None
         """the attention logits over blocks of the last call (Bt, heads, B): what the auxiliary loss supervises"""
@@ -180,24 +186,31 @@ class ContextNetwork(nn.Module):
         g = torch.cat([(e * pres).sum(1) / pres.sum(1).clamp(min=1.0), grip], dim=-1)
         hk = self.bk(e).reshape(bt, b, self.heads, d)
         vals = torch.cat([self.bv(e), rel * 10.0], dim=-1)                   # Bt B d+3
+        if self.step_scaled:
+            # ours: the relative position in hand steps, clipped (the scripted expert's move towards a block)
+            vals = torch.cat([vals, (rel / STEP).clamp(-1.0, 1.0)], dim=-1)   # Bt B d+6
         if self.chained:
             f0 = None if force is None else force[:, :1]
             l0, h0 = self._attend(self.bq(g).reshape(bt, 1, d), hk[:, :, :1], present, vals, f0)
-            qr = self.bq_rest(torch.cat([g, h0[:, 0, :d]], dim=-1)).reshape(bt, self.heads - 1, d)
+            qr = self.bq_rest(torch.cat([g, h0[:, 0]], dim=-1)).reshape(bt, self.heads - 1, d)
             fr = None if force is None else force[:, 1:]
             lr, hr = self._attend(qr, hk[:, :, 1:], present, vals, fr)
             bl, att_vals = torch.cat([l0, lr], dim=1), torch.cat([h0, hr], dim=1)
         else:
             bl, att_vals = self._attend(self.bq(g).reshape(bt, self.heads, d), hk, present, vals, force)
         self.last_logits = bl
-        heads = att_vals.reshape(bt, -1)
-        if not self.block_readout:
-            return heads
-        # ours: every block slot's context embedding and relative position, flat (slots are labelled a, b, ...)
-        flat = torch.cat([e, rel * 10.0 * pres, pres], dim=-1)                 # Bt B d+4 (absent slots: 0)
-        if b < self.slots:
-            flat = F.pad(flat, (0, 0, 0, self.slots - b))
-        return torch.cat([heads, flat.reshape(bt, -1)], dim=-1)
+        parts = [att_vals.reshape(bt, -1)]
+        if self.pool is not None:
+            # ours: a max over the present blocks of a per-block feature (e.g. the height of the highest tower)
+            f = self.pool(torch.cat([e, rel * 10.0], dim=-1)).masked_fill(~present[..., None], -1e4)
+            parts.append(f.max(1).values)
+        if self.block_readout:
+            # ours: every block slot's context embedding and relative position, flat (slots are labelled a, b, ...)
+            flat = torch.cat([e, rel * 10.0 * pres, pres], dim=-1)             # Bt B d+4 (absent slots: 0)
+            if b < self.slots:
+                flat = F.pad(flat, (0, 0, 0, self.slots - b))
+            parts.append(flat.reshape(bt, -1))
+        return torch.cat(parts, dim=-1)
 
 
 class ManipulationNetwork(nn.Module):
@@ -205,7 +218,8 @@ class ManipulationNetwork(nn.Module):
 
     def __init__(self, cfg: ModelConfig) -> None:
         super().__init__()
-        width = 4 + cfg.heads * (cfg.dim + 3) + (cfg.max_blocks * (cfg.dim + 4) if cfg.block_readout else 0)
+        width = (4 + cfg.heads * (cfg.dim + (6 if cfg.step_scaled else 3))
+                 + (cfg.max_blocks * (cfg.dim + 4) if cfg.block_readout else 0) + (cfg.dim if cfg.pooled_readout else 0))
         self.mlp = nn.Sequential(nn.Linear(width, cfg.hidden), nn.ReLU(),
                                  nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 4))
 
@@ -224,24 +238,26 @@ class OneShotPolicy(nn.Module):
         self.context_net = ContextNetwork(cfg)
         self.manip_net = ManipulationNetwork(cfg)
 
-    def encode_demo(self, demo: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.demo_net(demo, mask)
+    def encode_demo(self, demo: torch.Tensor, mask: torch.Tensor, tags: torch.Tensor | None = None) -> torch.Tensor:
+        return self.demo_net(demo, mask, tags)
 
     def act_from(self, demo_emb: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor,
-                 force: torch.Tensor | None = None) -> torch.Tensor:
+                 force: torch.Tensor | None = None, tags: torch.Tensor | None = None) -> torch.Tensor:
         """Raw outputs (Bt, 4): move pre-activations (tanh gives the move) and the grip logit."""
         grip, rel, present = split_obs(obs)
-        cur = self.encoder(obs)
+        cur = self.encoder(obs, tags)
         ctx = self.context_net(cur, grip, rel, present, demo_emb, mask, force)
         return self.manip_net(grip, ctx)
 
     def forward(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor) -> torch.Tensor:
         return self.act_from(self.encode_demo(demo, mask), mask, obs)
 
-    def outputs(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor, force: torch.Tensor | None = None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw outputs (Bt, 4) and the context network's attention logits over blocks (Bt, heads, B)."""
-        out = self.act_from(self.encode_demo(demo, mask), mask, obs, force)
+    def outputs(self, demo: torch.Tensor, mask: torch.Tensor, obs: torch.Tensor, force: torch.Tensor | None = None,
+                tags: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw outputs (Bt, 4) and the context network's attention logits over blocks (Bt, heads, B).
+
+        ``tags`` (Bt, B): the label embedding of each slot (one example's demonstration and state alike)."""
+        out = self.act_from(self.encode_demo(demo, mask, tags), mask, obs, force, tags)
         logits = self.context_net.last_logits
         assert logits is not None
         return out, logits

@@ -26,7 +26,7 @@ from ilya.imitation.config import CollectConfig, TrainConfig
 from ilya.imitation.dataset import Dataset, collect, default_dir, load_dataset, manifest_of
 from ilya.imitation.evaluate import evaluate_policy, expert_rates, state_numpy
 from ilya.imitation.labels import stage_labels
-from ilya.imitation.policy import OneShotPolicy, aux_loss, bc_loss, dropout_indices, pack_demos
+from ilya.imitation.policy import MAX_LABELS, OneShotPolicy, aux_loss, bc_loss, dropout_indices, pack_demos
 from ilya.imitation.rollout import condition, rollouts
 from ilya.imitation.tasks import task_set_from_config
 from ilya.nn.training import Trainer
@@ -50,14 +50,15 @@ def ensure_dataset(cfg: TrainConfig) -> Dataset:
 class Pools:
     """Per training task: its demonstrations, and the pool of (state, expert action) pairs to clone."""
 
-    def __init__(self, data: Dataset, keep_final: bool = False) -> None:
-        self.demos = data.train
-        self.tasks = data.tasks("train")
+    def __init__(self, data: Dataset, keep_final: bool = False, split: str = "train") -> None:
+        """``split``: the tasks whose demonstrations are drawn (test: held-out examples, never trained on)."""
+        self.demos = data.train if split == "train" else data.test
+        self.tasks = data.tasks(split)
         self.keep_final = keep_final
         self.obs: list[np.ndarray] = []
         self.act: list[np.ndarray] = []
         self._src: list[np.ndarray] = []
-        for d in data.train:
+        for d in self.demos:
             o = [d["obs"][i, : n] for i, n in enumerate(d["lengths"])]
             a = [d["actions"][i, : n] for i, n in enumerate(d["lengths"])]
             src = np.concatenate([np.full(n, i) for i, n in enumerate(d["lengths"])])
@@ -65,8 +66,8 @@ class Pools:
             self.act.append(np.concatenate(a))
             self._src.append(src)
         self.n_demo_pairs = [len(o) for o in self.obs]
-        self.extra_obs: list[list[np.ndarray]] = [[] for _ in data.train]
-        self.extra_act: list[list[np.ndarray]] = [[] for _ in data.train]
+        self.extra_obs: list[list[np.ndarray]] = [[] for _ in self.demos]
+        self.extra_act: list[list[np.ndarray]] = [[] for _ in self.demos]
 
     def add(self, task: int, obs: np.ndarray, act: np.ndarray) -> None:
         self.extra_obs[task].append(obs)
@@ -200,7 +201,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
     with Run.open("imitation", cfg) as run:
         data = ensure_dataset(cfg)
         pools = Pools(data, cfg.model.keep_final)
-        held = Pools(Dataset(data.path, data.manifest, data.test, data.test), cfg.model.keep_final)
+        held = Pools(data, cfg.model.keep_final, split="test")
         if cfg.model.block_readout and data.max_blocks > cfg.model.max_blocks:
             raise IlyaError(f"{data.max_blocks} blocks per scene > --model.max-blocks {cfg.model.max_blocks}: "
                             f"pass --model.max-blocks {data.max_blocks}")
@@ -226,8 +227,12 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if cfg.aux_force > 0:
                 force = torch.where(torch.from_numpy(rng.random(len(lab)) < cfg.aux_force)[:, None], lab, -1)
                 force = force[:, : cfg.model.heads].to(device)
+            tags = None
+            if cfg.model.random_tags:
+                tags = torch.from_numpy(np.argsort(rng.random((len(x), MAX_LABELS)), axis=1)[:, : data.max_blocks])
+                tags = tags.to(device)
             with trainer.autocast():
-                out, logits = model.outputs(demo.to(device), mask.to(device), x.to(device), force)
+                out, logits = model.outputs(demo.to(device), mask.to(device), x.to(device), force, tags)
             loss, parts = bc_loss(out, y.to(device), x.to(device))
             aux, aparts = aux_loss(logits.float(), lab.to(device))
             if cfg.aux_weight > 0:
