@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from ilya.core.runs import Run
 from ilya.core.stats import summarize
 from ilya.metarl.config import TrainConfig
 from ilya.metarl.train import train
@@ -36,11 +37,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--env-steps", type=int, default=600_000)
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
+    ap.add_argument("--figure", type=Path, default=None, help="draw the curves (mean ± s.e. over seeds) here")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     rows: dict[str, dict[str, object]] = {}
+    runs: dict[str, list[dict[str, object]]] = {}
     for algo in args.algos:
-        res = []
+        res = runs[algo] = []
         for seed in args.seeds:
             t0 = time.time()
             s = train(bandit_config(algo, seed, args.env_steps, args.runs_dir))
@@ -56,6 +59,14 @@ def main() -> None:
                       "thompson_se": res[0]["thompson_return_se"], "random": res[0]["random_return"],
                       "gap_to_thompson": st.mean - th, "env_steps": res[0]["env_steps"],
                       "wall_s": [s["wall_s"] for s in res]}
+    if args.figure:
+        from ilya.metarl.plots import compare_figure
+
+        curves = {algo: [Run.load(s["run"]).series("test/return") for s in rs] for algo, rs in runs.items()}
+        first = next(iter(rows.values()))
+        print(compare_figure(curves, float(first["random"]), args.figure,  # type: ignore[arg-type]
+                             f"5-armed bandit, pulls 4-20 ({len(args.seeds)} seeds, ± s.e.)",
+                             lines={"Thompson sampling": float(first["thompson"])}))  # type: ignore[arg-type]
     if args.json:
         print(json.dumps(rows))
         return

@@ -50,6 +50,9 @@ def learning_curve(run: Run) -> Path | None:
         ax.fill_between(steps, lo, hi, color=COLOURS.get(algo), alpha=0.2)
     if floor:
         ax.axhline(float(np.mean(floor)), color="grey", linestyle="--", label="random policy")
+    thompson = run.read_summary().get("thompson_return")
+    if thompson is not None:
+        ax.axhline(float(thompson), color="black", linestyle=":", label="Thompson sampling")
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test return per episode (held-out worlds, ± s.e.)")
     ax.set_title(f"{run.config.get('env', '')}: {LABELS.get(algo, algo)} (seed {run.config.get('seed')})")
@@ -122,7 +125,8 @@ def exploration_figure(learner: Learner, task_seed: int, path: Path, episodes: i
 
 
 def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence[float]]]],
-                   floor: float | None, path: Path, title: str, qlearning: float | None = None) -> Path:
+                   floor: float | None, path: Path, title: str, qlearning: float | None = None,
+                   lines: Mapping[str, float] | None = None) -> Path:
     """Mean ± standard error over seeds of each algorithm's (env steps, test return) curves, on a common step
     grid (the band is the s.e. over seeds; with one seed there is no band)."""
     fig, ax = new_figure(figsize=(7, 4.5))
@@ -143,6 +147,8 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
         ax.axhline(floor, color="grey", linestyle="--", label="random policy")
     if qlearning is not None:
         ax.axhline(qlearning, color="black", linestyle=":", label="Q-learning from scratch (RL²'s trial)")
+    for label, y in (lines or {}).items():
+        ax.axhline(y, color="black", linestyle=":", label=label)
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test return per episode (held-out worlds)")
     ax.set_title(title)
