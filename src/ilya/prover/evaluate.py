@@ -216,8 +216,8 @@ def summarize(rows: list[dict[str, Any]], cfg: EvalConfig, flags: dict[str, list
         "stopped": dict(sorted(Counter(r.get("stopped", "") for r in rows).items())),
         **{k: int(v) for k, v in sorted(counts.items())},
     }
-    if flags is not None:
-        judged = [r for r in rows if r["label"] in flags]
+    judged = [r for r in rows if r["label"] in flags] if flags is not None else []
+    if flags is not None and judged:
         clean = [r for r in judged if not flags[r["label"]]]
         out.update(clean_attempted=len(clean), clean_proved=sum(r["proved"] for r in clean),
                    clean_proved_pct=round(100.0 * sum(r["proved"] for r in clean) / max(len(clean), 1), 2),
