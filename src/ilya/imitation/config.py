@@ -93,7 +93,7 @@ class ModelConfig:
     time_feature: bool = True
     """ours: each kept demonstration step carries its rank among the kept steps (0 first, 1 last), so the
     order in which blocks were moved can be read"""
-    random_tags: bool = False
+    random_tags: bool = True
     """ours: in training each example gives its block slots a random permutation of the label embeddings, so
     labels serve as identity tags (which block goes on which one) and carry no prior about the training layouts"""
     chained_heads: bool = True
