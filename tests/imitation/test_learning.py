@@ -14,10 +14,11 @@ import torch
 from ilya.core.config import OptimConfig
 from ilya.imitation.config import CollectConfig, ModelConfig, TrainConfig
 from ilya.imitation.dataset import collect, load_dataset
-from ilya.imitation.policy import OneShotPolicy, bc_loss
+from ilya.imitation.policy import MAX_LABELS, OneShotPolicy, aux_loss, bc_loss
 from ilya.imitation.train import Pools
 
 torch.set_num_threads(1)
+AUX_STEPS = 200
 
 
 def test_bc_beats_a_random_policy(tmp_path: Path) -> None:
@@ -48,14 +49,56 @@ def test_bc_beats_a_random_policy(tmp_path: Path) -> None:
     assert bc_grip > 0.8                                  # a random grip is right half the time
 
 
+def test_aux_loss_makes_the_policy_read_the_demonstration(tmp_path: Path) -> None:
+    """With the auxiliary loss, head 0 names the block to move on held-out layouts (only the demonstration says
+    which), far above chance (1 in 3), and the move depends on the demonstration; without it, it does not."""
+    ds_dir = tmp_path / "ds"
+    collect(CollectConfig(max_blocks=3, max_stages=1, train_tasks=4, test_tasks=2, demos_per_task=8,
+                          test_demos_per_task=4, out=ds_dir))
+    data = load_dataset(ds_dir)
+    got = {}
+    for w in (1.0, 0.0):
+        pools = Pools(data, keep_final=True)
+        torch.manual_seed(0)
+        model = OneShotPolicy(ModelConfig(dim=24, hidden=64, conv_dilations=[1, 2], max_blocks=3))
+        opt = torch.optim.Adamax(model.parameters(), lr=2e-3)
+        for step in range(AUX_STEPS):
+            rng = np.random.default_rng([0, step])
+            demo, mask, x, y, lab = pools.labelled_batch(rng, 32, 0.95, "demo")
+            tags = torch.from_numpy(np.argsort(rng.random((32, MAX_LABELS)), axis=1)[:, :3])
+            out, logits = model.outputs(demo, mask, x, tags=tags)
+            loss = bc_loss(out, y, x)[0] + w * aux_loss(logits, lab)[0]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        held = Pools(data, keep_final=True, split="test")
+        demo, mask, x, y, lab = held.labelled_batch(np.random.default_rng(123), 512, 0.95, "demo", test_time=True)
+        perm = torch.randperm(512, generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            out, logits = model.eval().outputs(demo, mask, x)
+            swapped = model(demo[perm], mask[perm], x)
+        acc = aux_loss(logits, lab)[1]["source_acc"]
+        got[w] = (acc, float((torch.tanh(swapped[:, :3]) - torch.tanh(out[:, :3])).abs().mean()))
+    assert got[1.0][0] > 0.8, got         # measured: 0.96 (without the loss 0.60: head 0 is then not meant to)
+    assert got[1.0][1] > 5 * got[0.0][1], got    # measured: the move changes by 0.081 against 0.003
+
+
 @pytest.mark.slow
 def test_dagger_default_task_set(tmp_path: Path) -> None:
-    """The real training (about 15 CPU-minutes): DAgger on the default 40/12 task set."""
-    cfg = TrainConfig(runs_dir=tmp_path, run="dagger", algo="dagger", steps=3000, dagger_rounds=3, eval_trials=6,
+    """The real training (about 8-9 CPU-minutes, one thread): DAgger, 8000 steps, on the default 40/12 task set.
+
+    Measured on 2026-12-03 (runs/imitation/dagger-8k, the same configuration): 2-stage test tasks 100 % (30/30),
+    test tasks by stages 90/100/60/70/80 %, training tasks 93/85/79/59/50 %.
+    """
+    cfg = TrainConfig(runs_dir=tmp_path, run="dagger", algo="dagger", steps=8000, dagger_start=0.4, dagger_rounds=4,
+                      eval_trials=10, log_every=100, threads=1,
                       optim=OptimConfig(optimizer="adamax", lr=1e-3, grad_clip=1.0))
     from ilya.imitation.train import train
 
     res = train(cfg)
     assert res["expert"]["success"] == 1.0
-    # the issue's goal is >= 90 % on 2-stage test tasks; our CPU budget does not reach it (docs/imitation.md)
-    assert res["test"]["by_stages"]["2"]["success"] >= 0.9
+    test, tr = res["test"]["by_stages"], res["train"]["by_stages"]
+    assert test["2"]["success"] >= 0.9                      # the issue's goal
+    # success falls with the number of stages, as in the paper
+    assert tr["1"]["success"] > tr["3"]["success"] > tr["5"]["success"]
+    assert (test["1"]["success"] + test["2"]["success"]) / 2 > (test["4"]["success"] + test["5"]["success"]) / 2
