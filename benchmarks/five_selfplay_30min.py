@@ -1,9 +1,12 @@
 """The issue's headline: 30 minutes of self-play on the 2-core machine, then the win rate against the
-scripted bot (target: 80 % or more) and TrueSkill over training.
+scripted bot (target: 80 % or more, >= 64 games, Wilson interval), against random heroes, and TrueSkill
+over training (`ilya five rate`).
 
     nice .venv/bin/python benchmarks/five_selfplay_30min.py [--minutes 30] [--games 64] [--run bench-30min]
+        [--bot-fraction 0.0]
 
-Prints ours, the target and the ratio; figures in runs/five/<run>/plots (trueskill.png is the headline).
+Prints ours, the target and the ratio, and the load average of the machine before and after; figures in
+runs/five/<run>/plots (trueskill.png is the headline).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("ILYA_PROGRESS", "0")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import tyro  # noqa: E402
 
@@ -24,9 +28,17 @@ class Args:
     minutes: float = 30.0
     """training budget"""
     games: int = 64
-    """evaluation games against the scripted bot"""
+    """evaluation games against the scripted bot and against random heroes"""
     run: str = "bench-30min"
     """run name"""
+    bot_fraction: float = 0.0
+    """share of training games against the scripted bot (0: pure self-play, the paper's recipe)"""
+    eval_every: int = 40
+    """evaluate during training every this many iterations"""
+    temperature: float = 0.25
+    """the sharper sampling temperature reported next to 1.0 (the curve during training uses it)"""
+    seed: int = 0
+    """seed"""
     workers: int = 0
     """Ray rollout workers (0: in-process)"""
     runs_dir: Path = Path("runs")
@@ -34,20 +46,41 @@ class Args:
 
 
 def main(a: Args) -> None:
+    import json
+    import time
+
     from ilya.five.config import EvalConfig, RateConfig, TrainConfig
     from ilya.five.evaluate import evaluate, rate
     from ilya.five.train import train
 
-    res = train(TrainConfig(run=a.run, minutes=a.minutes, workers=a.workers, runs_dir=a.runs_dir,
-                            eval_every=50, eval_games=8, threads=2))
-    ev = evaluate(EvalConfig(run=res["run"], games=a.games, json=True))
-    rt = rate(RateConfig(run=res["run"], games=8, json=True))
-    print(f"after {res['train_minutes']:.1f} min ({res['game_steps']:,} game steps): win rate vs the scripted bot "
-          f"{ev['win_rate']:.3f} [{ev['win_rate_lo']:.2f}, {ev['win_rate_hi']:.2f}] over {ev['games']} games; "
-          f"target {TARGET:.2f}; ratio {ev['win_rate'] / TARGET:.2f}")
+    load0 = os.getloadavg()
+    t0 = time.time()
+    res = train(TrainConfig(run=a.run, minutes=a.minutes, workers=a.workers, runs_dir=a.runs_dir, seed=a.seed,
+                            bot_fraction=a.bot_fraction, eval_every=a.eval_every, eval_games=16, threads=1,
+                            eval_temperature=a.temperature))
+    load1 = os.getloadavg()
+    ev = evaluate(EvalConfig(run=res["run"], games=a.games, json=True, seed=1, temperature=a.temperature))
+    er = evaluate(EvalConfig(run=res["run"], games=a.games, opponent="random", json=True, seed=1,
+                             temperature=a.temperature))
+    ev1 = evaluate(EvalConfig(run=res["run"], games=a.games, json=True, seed=1))
+    er1 = evaluate(EvalConfig(run=res["run"], games=a.games, opponent="random", json=True, seed=1))
+    out = {"train": res, "vs_scripted": ev, "vs_random": er, "vs_scripted_t1": ev1, "vs_random_t1": er1,
+           "load_before": load0, "load_after_training": load1}
+    Path(res["run"], "benchmark.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"at temperature 1: vs the scripted bot {ev1['win_rate']:.3f} ({ev1['win_rate_lo']:.2f}-{ev1['win_rate_hi']:.2f}), "
+          f"vs random {er1['win_rate']:.3f} ({er1['win_rate_lo']:.2f}-{er1['win_rate_hi']:.2f})", flush=True)
+    rt = rate(RateConfig(run=res["run"], games=8, json=True, temperature=a.temperature))
+    out["wall_s"] = time.time() - t0
+    Path(res["run"], "benchmark.json").write_text(json.dumps(out, indent=1) + "\n")
+    print(f"after {res['train_minutes']:.1f} min ({res['game_steps']:,} game steps, {res['iterations']} iterations): "
+          f"win rate vs the scripted bot {ev['win_rate']:.3f} (wins {ev['wins']}, draws {ev['draws']}, losses "
+          f"{ev['losses']}; 95% Wilson interval of wins {ev['win_rate_lo']:.2f}-{ev['win_rate_hi']:.2f}) over "
+          f"{ev['games']} games at temperature {a.temperature}; target {TARGET:.2f}; ratio {ev['win_rate'] / TARGET:.2f}")
+    print(f"vs random heroes: {er['win_rate']:.3f} ({er['win_rate_lo']:.2f}-{er['win_rate_hi']:.2f}) over {er['games']}")
     snaps = sorted((r for r in rt["ratings"] if r["version"] >= 0), key=lambda r: r["game_steps"])
     print("TrueSkill (random = 0): " + ", ".join(f"{r['game_steps']:,}: {r['mu']:+.1f}" for r in snaps)
           + f"; scripted bot {rt['scripted_mu']:+.1f}; figure {rt['figure']}")
+    print(f"load average (1, 5, 15 min) before {load0}, after training {load1}")
 
 
 if __name__ == "__main__":

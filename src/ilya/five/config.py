@@ -92,6 +92,10 @@ class TrainConfig(RunConfig):
     """weight of the value loss"""
     entropy_coef: float = 0.01
     """entropy bonus"""
+    reward_kill: float = 0.0
+    """reward per enemy hero killed, on top of its gold and XP (the paper's table: -0.6)"""
+    reward_tower: float = 1.0
+    """team reward per enemy tower destroyed, 2/3 as its HP falls, 1/3 when it falls (paper's tier-1 tower: 2.25)"""
     team_spirit_start: float = 0.3
     """team spirit τ at the start (paper: 0.3)"""
     team_spirit_end: float = 1.0
@@ -124,6 +128,8 @@ class TrainConfig(RunConfig):
     """play --eval-games against the scripted bot and random every this many iterations (0: never)"""
     eval_games: int = 16
     """games per evaluation"""
+    eval_temperature: float = 1.0
+    """sampling temperature of the policy in those evaluations (1: as trained)"""
     ckpt_every: int = 10
     """checkpoint every this many iterations"""
     ckpt_minutes: float = 3.0
@@ -140,6 +146,8 @@ class EvalConfig:
     """the run (folder, five/name or name)"""
     opponent: Opponent = "scripted"
     """scripted bot or random heroes"""
+    temperature: float = 1.0
+    """sampling temperature of the policy (1: as trained; 0.25: sharper, games still differ)"""
     games: int = 64
     """games to play (half on each side)"""
     seed: int = 0
@@ -160,6 +168,8 @@ class RateConfig:
     """games per pairing"""
     snapshots: int = 12
     """rate at most this many snapshots, evenly spaced over training"""
+    temperature: float = 1.0
+    """sampling temperature of the policies (1: as trained)"""
     seed: int = 0
     """seed of the games"""
     runs_dir: Path = Path("runs")

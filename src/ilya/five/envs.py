@@ -461,6 +461,7 @@ class LaneGame:
         before_alive = s["alive"].copy()
         before_gold = s["gold"].copy()
         before_lh = s["last_hits"].copy()
+        before_kills = s["kills"].copy()
         for k in ("atk_timer", "stun"):
             s[k] = np.maximum(s[k] - 1, 0)
         s["cd"] = np.maximum(s["cd"] - 1, 0)
@@ -655,7 +656,7 @@ class LaneGame:
             "mana_frac_delta": np.where(before_alive[:, :N_HEROES] & s["alive"][:, :N_HEROES],
                                         (s["mana"] - before_mana) / self.max_mana, 0).astype(f),
             "gold": (s["gold"] - before_gold).astype(f), "xp": xp,
-            "last_hits": (s["last_hits"] - before_lh).astype(f),
+            "last_hits": (s["last_hits"] - before_lh).astype(f), "kills": (s["kills"] - before_kills).astype(f),
             "died": hero_died.astype(f),
             "towers_lost": np.stack([tower_fell[:, L.team[tw] == t].sum(1) for t in (0, 1)], 1).astype(f),
             "tower_dmg": np.stack([(before_hp[:, tw[L.team[tw] == t]] - s["hp"][:, tw[L.team[tw] == t]]).sum(1)

@@ -47,11 +47,13 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.games < 2:
         raise IlyaError(f"--games: expected at least 2 (one per side), got {cfg.games}")
     run, model, game = _load(cfg.run, cfg.runs_dir)
-    r = play(model, cfg.opponent, cfg.games, game, seed=cfg.seed)
+    if cfg.temperature <= 0:
+        raise IlyaError(f"--temperature: expected a positive number, got {cfg.temperature}")
+    r = play(model, cfg.opponent, cfg.games, game, seed=cfg.seed, temperature=cfg.temperature)
     s = rate_stat(r.wins, r.games)
     out = {"run": run.name, "opponent": cfg.opponent, "games": r.games, "wins": r.wins, "losses": r.losses,
            "draws": r.draws, "win_rate": r.win_rate, "win_rate_lo": s.lo, "win_rate_hi": s.hi,
-           "mean_length": float(np.mean(r.lengths))}
+           "mean_length": float(np.mean(r.lengths)), "temperature": cfg.temperature}
     if not cfg.json:
         print(f"five/{run.name} vs {cfg.opponent}: {r.wins} wins, {r.losses} losses, {r.draws} draws in {r.games} "
               f"games (win rate {r.win_rate:.3f}, 95% interval of wins {s.lo:.2f}-{s.hi:.2f})")
@@ -66,7 +68,8 @@ def rate(cfg: RateConfig) -> dict[str, Any]:
     folder = run.path / "snapshots"
     if not snapshots(folder):
         raise IlyaError(f"run five/{run.name} has no snapshots to rate", file=folder)
-    res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed, max_snapshots=cfg.snapshots)
+    res = trueskill_rate(folder, game, cfg.games, seed=cfg.seed, max_snapshots=cfg.snapshots,
+                         temperature=cfg.temperature)
     import json
 
     from ilya.core.checkpoint import atomic_write_text

@@ -36,7 +36,7 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
 
-def make_player(spec: object, n: int, seed: int, act_every: int = 1) -> object:
+def make_player(spec: object, n: int, seed: int, act_every: int = 1, temperature: float = 1.0) -> object:
     """'scripted', 'random', or a `FivePolicy` (played by a `PolicyPlayer` deciding every ``act_every`` steps)."""
     if spec == "scripted":
         return ScriptedBot(n)
@@ -44,7 +44,7 @@ def make_player(spec: object, n: int, seed: int, act_every: int = 1) -> object:
         return RandomBot(seed)
     from ilya.five.rollout import PolicyPlayer
 
-    return PolicyPlayer(spec, n, seed=seed, act_every=act_every)  # type: ignore[arg-type]
+    return PolicyPlayer(spec, n, seed=seed, act_every=act_every, temperature=temperature)  # type: ignore[arg-type]
 
 
 def _act(player: object, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,12 +55,15 @@ def _act(player: object, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, n
     return player.act(game)  # type: ignore[attr-defined]
 
 
-def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc: str | None = None) -> MatchResult:
-    """Play ``games`` games (A radiant in half of them, dire in the others), each to its end."""
+def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc: str | None = None,
+         temperature: float = 1.0) -> MatchResult:
+    """Play ``games`` games (A radiant in half of them, dire in the others), each to its end; policies sample
+    their actions at ``temperature`` (1: as trained; lower: sharper, still random, so games differ)."""
     n = games
     game = LaneGame(n, cfg, seed=seed, autoreset=False)
     obs = game.reset()
-    pa, pb = make_player(a, n, seed + 1, cfg.act_every), make_player(b, n, seed + 2, cfg.act_every)
+    pa = make_player(a, n, seed + 1, cfg.act_every, temperature)
+    pb = make_player(b, n, seed + 2, cfg.act_every, temperature)
     a_side = (np.arange(n) >= (n + 1) // 2).astype(np.int64)  # 0: A is radiant
     finished = np.zeros(n, bool)
     winner = np.full(n, -1)

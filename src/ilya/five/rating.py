@@ -56,7 +56,8 @@ class Rating:
     sigma: float
 
 
-def rate(folder: Path, cfg: GameConfig, games: int, seed: int = 0, max_snapshots: int = 12) -> dict[str, Any]:
+def rate(folder: Path, cfg: GameConfig, games: int, seed: int = 0, max_snapshots: int = 12,
+         temperature: float = 1.0) -> dict[str, Any]:
     """Ratings of up to ``max_snapshots`` evenly spaced snapshots, random heroes and the scripted bot."""
     import trueskill
 
@@ -79,7 +80,7 @@ def rate(folder: Path, cfg: GameConfig, games: int, seed: int = 0, max_snapshots
         pairs += [(name, snaps[i - k]) for k in (1, 2, 4) if i - k >= 0]
     record = []
     for j, (a, b) in enumerate(progress(pairs, desc="trueskill")):
-        res = play(players[a], players[b], games, cfg, seed=seed + 31 * j)
+        res = play(players[a], players[b], games, cfg, seed=seed + 31 * j, temperature=temperature)
         outcomes = ["a"] * res.wins + ["b"] * res.losses + ["d"] * res.draws
         for o in outcomes:
             ra, rb = ratings[a], ratings[b]

@@ -19,17 +19,26 @@ WEIGHTS: dict[str, float] = {
     "gold": 0.006,  # per gold
     "xp": 0.002,  # per experience point
     "last_hit": 0.16,
+    "kill": 0.0,  # per enemy hero killed, on top of its gold and XP (paper: -0.6)
     "death": -1.0,
     "tower": 1.0,  # every hero of the side that destroys a tower: 2/3 as its HP falls, 1/3 when it falls
     "ancient": 5.0,  # per fraction of the enemy ancient's HP, to the attacking side
 }
 
 
+def run_weights(kill: float, tower: float) -> dict[str, float] | None:
+    """`WEIGHTS` with a run's kill and tower weights (None when they are the defaults)."""
+    if kill == WEIGHTS["kill"] and tower == WEIGHTS["tower"]:
+        return None
+    return {**WEIGHTS, "kill": kill, "tower": tower}
+
+
 def shaped_rewards(info: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
     """(n, 10) per-hero rewards of one step from the game's step ``info``."""
     w = WEIGHTS if weights is None else weights
     r = (w["hp"] * info["hp_frac_delta"] + w["mana"] * info["mana_frac_delta"] + w["gold"] * info["gold"] + w["xp"] * info["xp"]
-         + w["last_hit"] * info["last_hits"] + w["death"] * info["died"]).astype(np.float32)
+         + w["last_hit"] * info["last_hits"] + w.get("kill", 0.0) * info["kills"]
+         + w["death"] * info["died"]).astype(np.float32)
     team_r = np.zeros((r.shape[0], 2), np.float32)
     lost = info["towers_lost"]  # (n, 2): towers of each side that fell
     anc = info["ancient_dmg"]  # (n, 2): damage fraction taken by each side's ancient

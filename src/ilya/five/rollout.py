@@ -26,7 +26,7 @@ from ilya.five.bots import ScriptedBot
 from ilya.five.config import GameConfig
 from ilya.five.envs import ATTACK, N_HEROES, NOOP, NUKE, STUN, TEAM, K, LaneGame
 from ilya.five.policy import FivePolicy, PolicyShape, concat_masks, sample_actions
-from ilya.five.rewards import final_rewards
+from ilya.five.rewards import final_rewards, shaped_rewards
 
 Weights = dict[str, np.ndarray]
 SELF, BOT = -1, -2  # opponent codes of a game: the current policy, the scripted bot (else a pool id)
@@ -74,8 +74,9 @@ class PolicyPlayer:
     """One policy playing some heroes of ``n`` games, with its own memory and generator; it decides every
     ``act_every`` calls (the games of a match start together) and repeats its action in between."""
 
-    def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False, act_every: int = 1) -> None:
-        self.model, self.n, self.greedy = model, n, greedy
+    def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False, act_every: int = 1,
+                 temperature: float = 1.0) -> None:
+        self.model, self.n, self.greedy, self.temperature = model, n, greedy, temperature
         self.h = model.initial_state(n * N_HEROES)
         self.rng = np.random.default_rng(seed)
         self.act_every, self.calls = max(1, act_every), 0
@@ -105,7 +106,7 @@ class PolicyPlayer:
             heads = split_heads(logits[:, 0], torch.as_tensor(mask))
             a = np.stack([h.argmax(-1).numpy() for h in heads], -1)
         else:
-            a, _ = sample_actions(logits[:, 0], mask, self.rng)
+            a, _ = sample_actions(logits[:, 0] / self.temperature, mask, self.rng)
         a = a.reshape(self.n, N_HEROES, 3)
         return a[..., 0], a[..., 1], a[..., 2]
 
@@ -114,7 +115,8 @@ class RolloutWorker:
     """``n`` self-play games; `rollout` plays one chunk with the given weights."""
 
     def __init__(self, game: GameConfig, n: int, seed: int, past_fraction: float = 0.2,
-                 bot_fraction: float = 0.0) -> None:
+                 bot_fraction: float = 0.0, reward_weights: dict[str, float] | None = None) -> None:
+        self.reward_weights = reward_weights  # None: the game's own rewards (rewards.WEIGHTS)
         self.cfg, self.n, self.past_fraction, self.bot_fraction = game, n, past_fraction, bot_fraction
         self.seed = seed
         self.game = LaneGame(n, game, seed=seed)
@@ -129,6 +131,8 @@ class RolloutWorker:
         self.cache: dict[int, FivePolicy] = {}
         self.pool_weights: dict[int, Weights] = {}  # the past versions this worker was sent
         self.model: FivePolicy | None = None
+        if bot_fraction > 0:
+            self._draw_opponents(np.ones(n, bool), [])  # the first games too
 
     # ------------------------------------------------------------------ state (checkpoints)
     def state_dict(self) -> dict[str, Any]:
@@ -260,6 +264,8 @@ class RolloutWorker:
                     kj, dj, tj = (np.where(bot_rows, x_b, x) for x_b, x in ((bk, kj), (bd, dj), (bt, tj)))
                 kj = np.where(ended[:, None], NOOP, kj)  # a game that ended waits for the next decision
                 obs, r, done, info = self.game.step(kj, dj, tj)
+                if self.reward_weights is not None:
+                    r = shaped_rewards(info, self.reward_weights)
                 acc += np.where(ended[:, None], 0.0, final_rewards(r, tau))
                 for g in np.flatnonzero(done & ~ended):
                     w = int(info["winner"][g])

@@ -31,7 +31,7 @@ from ilya.five.envs import check_game, obs_dim
 from ilya.five.matches import play
 from ilya.five.policy import FivePolicy, PolicyShape, log_prob_entropy
 from ilya.five.rating import save_snapshot
-from ilya.five.rewards import tau_at
+from ilya.five.rewards import run_weights, tau_at
 from ilya.five.rollout import BOT, RolloutWorker, Weights, from_numpy, to_numpy
 from ilya.five.selfplay import OpponentPool
 from ilya.five.surgery import operate
@@ -79,7 +79,7 @@ class LocalRollouts:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.worker = RolloutWorker(cfg.game, cfg.num_games, seed=cfg.seed * 1000 + 1, past_fraction=cfg.past_fraction,
-                                    bot_fraction=cfg.bot_fraction)
+                                    bot_fraction=cfg.bot_fraction, reward_weights=run_weights(cfg.reward_kill, cfg.reward_tower))
         self.restarts = 0
 
     def collect(self, weights: Weights, version: int, tau: float, pool: OpponentPool, T: int) -> dict[str, Any]:
@@ -147,7 +147,7 @@ def evaluate_policy(model: FivePolicy, cfg: TrainConfig, games: int, seed: int, 
     game = replace(cfg.game, obs=cfg.surgery.obs) if operated else cfg.game
     out = {}
     for opp in ("scripted", "random"):
-        r = play(model, opp, games, game, seed=seed, desc=f"eval vs {opp}")
+        r = play(model, opp, games, game, seed=seed, desc=f"eval vs {opp}", temperature=cfg.eval_temperature)
         out[f"eval/win_rate_{opp}"] = r.win_rate
     return out
 

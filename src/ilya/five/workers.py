@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ilya.five.config import TrainConfig
+from ilya.five.rewards import run_weights
 from ilya.five.rollout import RolloutWorker, Weights
 from ilya.five.selfplay import OpponentPool
 
@@ -39,7 +40,7 @@ class RayRollouts:
     def _spawn(self, i: int) -> Any:
         seed = self.cfg.seed * 1000 + 1 + 7919 * i + 104729 * self.restarts
         return self.actor_cls.remote(self.cfg.game, self.cfg.num_games, seed, self.cfg.past_fraction,
-                                     self.cfg.bot_fraction)
+                                     self.cfg.bot_fraction, run_weights(self.cfg.reward_kill, self.cfg.reward_tower))
 
     def _submit(self, i: int, weights_ref: Any, version: int, tau: float, pool: OpponentPool, T: int) -> None:
         missing = {pid: pool.weights[pid] for pid in pool.ids if pid not in self.known[i]}
