@@ -8,7 +8,7 @@ Same data, same iterations, same batch, same optimiser for every model, in one p
 Per model and data set it prints the test NLL in nats (the CNFs with the exact trace; the NSF's is exact by
 construction), mean seconds per training iteration, and the NFE: forward/backward per training iteration
 (mean over the last quarter of training) and forward per test batch.  RNODE is ilya's CNF with the
-kinetic-energy and Jacobian-Frobenius regularisers (weights 0.01, Finlay et al. 2020).
+kinetic-energy and Jacobian-Frobenius regularisers (weights --rnode, default 0.01, Finlay et al. 2020).
 
 The tabular-sized set is POWER when the MAF archive is present under $ILYA_DATA/maf, else ``synthetic6``
 (an offline 6-dim stand-in of POWER's shape); the output says which.  One torch thread per model.
@@ -47,14 +47,19 @@ def _test_set(name: str, n: int) -> np.ndarray:
 TABULAR: dict = {}
 
 
+ARCH: dict[str, object] = {}  # FlowConfig fields of ilya's CNF, set from --ilya-arch
+ARCH_RNODE = [0.01]  # the RNODE weight of both regularisers, set from --rnode
+
+
 class IlyaModel:
     def __init__(self, dim: int, hidden: tuple[int, ...], rnode: bool, atol: float, num_blocks: int):
         from ilya.ffjord import FlowConfig, SolverOptions, build_flow
 
         regs = ("kinetic", "jacobian") if rnode else ()
-        self.flow = build_flow(FlowConfig(dim=dim, hidden=hidden, num_blocks=num_blocks,
-                                          activation="tanh" if dim == 2 else "softplus", regularisers=regs,
-                                          T=0.5, train_T=True, solver=SolverOptions(atol=atol, rtol=atol)))
+        arch = {"activation": "tanh" if dim == 2 else "softplus", "T": 0.5, "train_T": True,
+                "num_blocks": num_blocks} | ARCH
+        self.flow = build_flow(FlowConfig(dim=dim, hidden=hidden, regularisers=regs,
+                                          solver=SolverOptions(atol=atol, rtol=atol), **arch))
         self.rnode = rnode
 
     def parameters(self):
@@ -66,7 +71,8 @@ class IlyaModel:
         total = nll
         if self.rnode:
             regs = self.flow.regularisation()
-            total = nll + 0.01 * regs["kinetic"] + 0.01 * regs["jacobian"]
+            w = ARCH_RNODE[0]
+            total = nll + w * regs["kinetic"] + w * regs["jacobian"]
         self._fwd = self.flow.nfe()
         return nll, total
 
@@ -180,9 +186,14 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=5000)
     ap.add_argument("--data", nargs="*", default=["checkerboard", "2spirals", "tabular"])
     ap.add_argument("--models", nargs="*", default=["ilya", "ilya_rnode", "zuko_cnf", "zuko_nsf"])
+    ap.add_argument("--ilya-arch", default="", help='FlowConfig fields of our CNF as JSON, e.g. '
+                    '\'{"layer": "input", "time_features": 3, "activation": "elu", "T": 1.0, "train_T": false}\'')
+    ap.add_argument("--rnode", type=float, default=0.01, help="weight of the kinetic and Jacobian terms")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/ffjord_vs_peers.json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
+    ARCH.update(json.loads(args.ilya_arch) if args.ilya_arch else {})
+    ARCH_RNODE[0] = args.rnode
 
     from ilya.core.errors import IlyaError
     from ilya.ffjord.data import load_tabular

@@ -63,11 +63,11 @@ def test_hutchinson_change_of_variables_is_unbiased_for_linear_ode():
     assert abs(delta.mean().item() - torch.trace(A).item()) < 4 * se.item()
 
 
-@pytest.mark.parametrize("layer", ["concat", "concatsquash"])
-def test_forward_then_reverse_returns_the_input(layer):
+@pytest.mark.parametrize(("layer", "time_features"), [("concat", 0), ("concatsquash", 0), ("input", 3)])
+def test_forward_then_reverse_returns_the_input(layer, time_features):
     torch.manual_seed(0)
     flow = build_flow(FlowConfig(dim=2, hidden=(32, 32), num_blocks=2, layer=layer, divergence="exact",
-                                 solver=SolverOptions(atol=1e-6, rtol=1e-6)))
+                                 time_features=time_features, solver=SolverOptions(atol=1e-6, rtol=1e-6)))
     x = torch.randn(64, 2) * 2
     with torch.no_grad():
         z, delta = flow(x)
@@ -142,6 +142,22 @@ def test_jacobian_regulariser_estimates_frobenius_norm():
     flow = SequentialFlow([CNF(ODEFunc(Linear(A), regularisers=("jacobian",), noise="gaussian"), T=1.0)])
     flow.log_prob(torch.randn(20000, 3))
     assert flow.regularisation()["jacobian"].item() == pytest.approx((A**2).sum().item(), rel=0.05)
+
+
+def test_input_layer_with_fourier_time_is_zukos_mlp():
+    """``--layer input --time-features 3``: f(z, t) = MLP([z, cos(k pi t), sin(k pi t)]), t in the first layer only."""
+    from ilya.ffjord.layers import ODEnet
+
+    torch.manual_seed(0)
+    net = ODEnet(2, (8, 8), layer="input", activation="elu", time_features=3)
+    z, t = torch.randn(5, 2), torch.tensor(0.3)
+    k = torch.arange(1, 4) * math.pi
+    emb = torch.cat([(k * 0.3).cos(), (k * 0.3).sin()]).expand(5, 6)
+    lin = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    assert [m.in_features for m in lin] == [2 + 6, 8, 8]  # t enters the first layer only
+    h = nn.functional.elu(lin[0](torch.cat([z, emb], dim=1)))
+    h = nn.functional.elu(lin[1](h))
+    assert torch.allclose(net(t, z), lin[2](h), atol=1e-6)
 
 
 def test_context_conditions_the_dynamics():

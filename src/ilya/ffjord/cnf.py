@@ -203,6 +203,7 @@ class FlowConfig:
     T: float = 1.0
     train_T: bool = True
     d_context: int = 0
+    time_features: int = 0
     solver: SolverOptions = field(default_factory=SolverOptions)
 
 
@@ -210,7 +211,8 @@ def build_flow(cfg: FlowConfig) -> SequentialFlow:
     """A stack of ``num_blocks`` CNF blocks with MLP dynamics, each with its own network and end time."""
     blocks = []
     for _ in range(cfg.num_blocks):
-        net = ODEnet(cfg.dim, tuple(cfg.hidden), cfg.layer, cfg.activation, d_context=cfg.d_context)
+        net = ODEnet(cfg.dim, tuple(cfg.hidden), cfg.layer, cfg.activation, d_context=cfg.d_context,
+                     time_features=cfg.time_features)
         func = ODEFunc(net, cfg.divergence, cfg.noise, tuple(cfg.regularisers))
         opts = SolverOptions(**vars(cfg.solver))
         blocks.append(CNF(func, T=cfg.T, train_T=cfg.train_T, options=opts))

@@ -5,11 +5,17 @@ The dynamics of a CNF may depend on time.  FFJORD's code feeds t into every laye
 - *concat*: ``W [x, t] + b`` -- t is an extra input feature (or an extra constant image channel);
 - *concatsquash*: ``(W x + b) * sigmoid(W_g t + b_g) + W_b t`` -- t gates and shifts each output unit.
 
+A third, *input*, feeds t to the first layer only and is a plain MLP above it (torchdiffeq's and zuko's
+CNF examples).  Any of them can see t through a Fourier embedding ``[cos(k pi t), sin(k pi t)]_{k=1..F}``
+instead of t itself (``time_features=F``; zuko's CNF uses F = 3 with the *input* layer and ELU).
+
 A ``context`` vector (the encoder's features for the amortised VAE posterior, §5.3) is handled like t:
 it is appended to t, so every layer sees it.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn as nn
@@ -38,6 +44,17 @@ class ConcatSquashLinear(nn.Module):
 
     def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         return self.linear(x) * torch.sigmoid(self.hyper_gate(t)) + self.hyper_bias(t)  # (B, d_out)
+
+
+class PlainLinear(nn.Module):
+    """``W x + b``: the layers above the first of the *input* scheme, which do not see t."""
+
+    def __init__(self, d_in: int, d_out: int, d_time: int = 1) -> None:
+        super().__init__()
+        self.linear = nn.Linear(d_in, d_out)
+
+    def forward(self, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
 
 
 class ConcatConv2d(nn.Module):
@@ -70,7 +87,8 @@ class ConcatSquashConv2d(nn.Module):
         return self.conv(x) * gate + bias
 
 
-LINEAR_LAYERS: dict[str, type[nn.Module]] = {"concat": ConcatLinear, "concatsquash": ConcatSquashLinear}
+LINEAR_LAYERS: dict[str, type[nn.Module]] = {"concat": ConcatLinear, "concatsquash": ConcatSquashLinear,
+                                              "input": ConcatLinear}
 CONV_LAYERS: dict[str, type[nn.Module]] = {"concat": ConcatConv2d, "concatsquash": ConcatSquashConv2d}
 ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "softplus": nn.Softplus, "elu": nn.ELU,
                                            "swish": nn.SiLU, "relu": nn.ReLU}
@@ -83,8 +101,10 @@ class ODEnet(nn.Module):
     for the solver (tanh / softplus / swish); the last layer has none.
     """
 
+    freqs: torch.Tensor  # (F,) the Fourier frequencies k pi of the time embedding (empty: t itself)
+
     def __init__(self, d: int | tuple[int, int, int], hidden: tuple[int, ...], layer: str = "concatsquash",
-                 activation: str = "tanh", d_context: int = 0) -> None:
+                 activation: str = "tanh", d_context: int = 0, time_features: int = 0) -> None:
         super().__init__()
         conv = isinstance(d, tuple)
         registry = CONV_LAYERS if conv else LINEAR_LAYERS
@@ -93,17 +113,29 @@ class ODEnet(nn.Module):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation {activation!r}: expected one of {', '.join(ACTIVATIONS)}")
         d_in = d[0] if conv else d
+        if time_features < 0:
+            raise ValueError(f"time_features {time_features}: expected >= 0")
         widths = [d_in, *hidden, d_in]
-        self.layers = nn.ModuleList(registry[layer](a, b, d_time=1 + d_context)
-                                    for a, b in zip(widths[:-1], widths[1:], strict=True))
+        d_time = (2 * time_features if time_features else 1) + d_context
+        self.layers = nn.ModuleList(
+            (PlainLinear if layer == "input" and i > 0 else registry[layer])(a, b, d_time=d_time)
+            for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True)))
         self.act = ACTIVATIONS[activation]()
         self.d_context = d_context
+        self.register_buffer("freqs", torch.arange(1, time_features + 1) * math.pi, persistent=False)
+
+    def embed_time(self, t: torch.Tensor, B: int, like: torch.Tensor) -> torch.Tensor:
+        """t as the layers see it: (B, 1), or its Fourier features (B, 2F)."""
+        t = t.reshape(1, 1).to(like)
+        if len(self.freqs):
+            kt = t * self.freqs.to(like)  # (1, F)
+            t = torch.cat([kt.cos(), kt.sin()], dim=1)  # (1, 2F)
+        return t.expand(B, t.shape[1])
 
     def forward(self, t: torch.Tensor, z: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
-        B = z.shape[0]
-        tt = t.reshape(1, 1).expand(B, 1).to(z)  # (B, 1)
+        tt = self.embed_time(t, z.shape[0], z)  # (B, 1) or (B, 2F)
         if context is not None:
-            tt = torch.cat([tt, context], dim=1)  # (B, 1 + d_context)
+            tt = torch.cat([tt, context], dim=1)  # (B, d_time + d_context)
         h = z
         for i, layer in enumerate(self.layers):
             h = layer(tt, h)

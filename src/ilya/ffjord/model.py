@@ -130,12 +130,16 @@ def build_model(cfg: TrainConfig, data: Data) -> Flow:
     blocks, activation = need(cfg.num_blocks, "num_blocks"), need(cfg.activation, "activation")
     try:
         if data.kind == "image":
+            if need(cfg.time_features, "time_features") or cfg.layer == "input":
+                raise IlyaError("--time-features and --layer input are for 2D and tabular data (MLP dynamics)")
             c, h, w = data.shape
-            return MultiscaleCNF((c, h, w), cfg.n_scales, blocks, hidden, cfg.layer, activation,
+            return MultiscaleCNF((c, h, w), cfg.n_scales, blocks, hidden, need(cfg.layer, "layer"), activation,
                                  cfg.divergence, cfg.noise, regs, cfg.T, cfg.train_T, opts, cfg.alpha)
-        return build_flow(FlowConfig(dim=data.n_dims, hidden=hidden, num_blocks=blocks, layer=cfg.layer,
+        return build_flow(FlowConfig(dim=data.n_dims, hidden=hidden, num_blocks=blocks,
+                                     layer=need(cfg.layer, "layer"),
                                      activation=activation, divergence=cfg.divergence, noise=cfg.noise,
-                                     regularisers=regs, T=cfg.T, train_T=cfg.train_T, solver=opts))
+                                     regularisers=regs, T=cfg.T, train_T=cfg.train_T, solver=opts,
+                                     time_features=need(cfg.time_features, "time_features")))
     except ValueError as e:
         raise IlyaError(str(e)) from None
 

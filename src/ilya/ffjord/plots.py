@@ -1,6 +1,7 @@
 """The figures a reader of the FFJORD paper recognises.
 
-- ``density.png``: data / learned density / samples side by side (paper Fig. 2);
+- ``density.png``: data / learned density / samples side by side (paper Fig. 2), and the paper figure
+  ``ffjord_fig2.png``: one such row per 2D toy set, from the best run of each;
 - ``flow_over_time.png``: base samples carried from t = T back to the data at t = 0 (paper Fig. 3 style);
 - ``nfe_and_loss.png``: forward and backward NFE and the loss over training (paper Fig. 6-7 style);
 - ``samples.png``: an image grid of samples (paper Fig. 4 style).
@@ -16,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ilya.core.figures import HeadlineRow, headline, run_figure
+from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
 from ilya.ffjord.cnf import SequentialFlow
-from ilya.ffjord.config import TrainConfig
+from ilya.ffjord.config import TOY_NAMES, TrainConfig
 from ilya.ffjord.data import sample_toy
 from ilya.ffjord.model import Data, Flow, load_run_model
 
@@ -50,23 +51,43 @@ def grid_log_density(model: SequentialFlow, lim: float = LIM, n: int = 100, batc
     return np.concatenate(out).reshape(n, n), float(step * step)
 
 
-def density_figure(model: SequentialFlow, data: np.ndarray, path: Path, title: str = "", n_samples: int = 20000) -> Path:
-    """Paper Fig. 2: histogram of the data, exp(log p) on a grid, histogram of model samples."""
-    logp, _ = grid_log_density(model)
-    samples = model.sample(n_samples, (2,)).cpu().numpy()
+FIG2_GRID = 300  # density evaluated on a 300 x 300 grid (90,000 points, exact trace)
+FIG2_SAMPLES = 200_000  # data and model samples histogrammed in 200 x 200 bins
+FIG2_BINS = 200
+
+
+def fig2_panels(model: SequentialFlow, data: np.ndarray, n_grid: int = FIG2_GRID,
+                n_samples: int = FIG2_SAMPLES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The three panels of the paper's Fig. 2 as images: data histogram, exp(log p) on a grid, sample histogram."""
+    logp, _ = grid_log_density(model, n=n_grid)
+    samples = np.concatenate([model.sample(min(50_000, n_samples - i), (2,)).cpu().numpy()
+                              for i in range(0, n_samples, 50_000)])
+    bins = np.linspace(-LIM, LIM, FIG2_BINS + 1)
+    h_data = np.histogram2d(data[:, 1], data[:, 0], bins=[bins, bins])[0]  # rows are y, as imshow draws them
+    h_model = np.histogram2d(samples[:, 1], samples[:, 0], bins=[bins, bins])[0]
+    return h_data, np.exp(logp), h_model
+
+
+def _show(ax, img: np.ndarray, title: str = "") -> None:
+    ax.imshow(img, origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap="viridis", interpolation="nearest",
+              vmin=0.0, vmax=float(np.quantile(img, 0.999)) or None)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.set_aspect("equal")
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if title:
+        ax.set_title(title)
+
+
+def density_figure(model: SequentialFlow, data: np.ndarray, path: Path, title: str = "",
+                   n_grid: int = FIG2_GRID, n_samples: int = FIG2_SAMPLES) -> Path:
+    """Paper Fig. 2 for one data set: histogram of the data, exp(log p) on a grid, histogram of model samples."""
+    panels = fig2_panels(model, data, n_grid, n_samples)
     fig, axes = new_figure(1, 3, figsize=(10.5, 3.6))
-    bins = np.linspace(-LIM, LIM, 100)
-    axes[0].hist2d(data[:, 0], data[:, 1], bins=[bins, bins], cmap="viridis")
-    axes[0].set_title("data")
-    axes[1].imshow(np.exp(logp), origin="lower", extent=(-LIM, LIM, -LIM, LIM), cmap="viridis")
-    axes[1].set_title("FFJORD density")
-    axes[2].hist2d(samples[:, 0], samples[:, 1], bins=[bins, bins], cmap="viridis")
-    axes[2].set_title("FFJORD samples")
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.grid(False)
-        ax.set_aspect("equal")
+    for ax, img, name in zip(axes, panels, ("data", "FFJORD density", "FFJORD samples"), strict=True):
+        _show(ax, img, name)
     if title:
         fig.suptitle(title)
     return save_figure(fig, path, curves=0)
@@ -144,7 +165,7 @@ def draw_all(run: Run, model: Flow, data: Data, cfg: TrainConfig) -> list[Path]:
     torch.manual_seed(0)
     if isinstance(model, SequentialFlow):
         if data.kind == "toy":
-            pts = sample_toy(cfg.data, 20000, seed=3)
+            pts = sample_toy(cfg.data, FIG2_SAMPLES, seed=3)
             out.append(density_figure(model, pts, run.plots_dir / "density.png", title=cfg.data))
             out.append(flow_over_time_figure(model, run.plots_dir / "flow_over_time.png"))
     else:
@@ -178,6 +199,33 @@ def run_nfe(run: Run) -> list[Path]:
         return []
     p = nfe_figure(run, run.plots_dir / "nfe_and_loss.png")
     return [p] if p is not None else []
+
+
+@paper_figure("ffjord", "fig2", title="Fig. 2: data, FFJORD density and FFJORD samples for each 2D toy set")
+def paper_fig2(runs: list[Run], out_dir: Path) -> list[Path]:
+    """One row per 2D toy set with a finished run (the run with the lowest test NLL): data | density | samples."""
+    best: dict[str, tuple[float, Run]] = {}
+    for run in runs:
+        s, data = run.read_summary(), str(run.config.get("data", ""))
+        if is_vae_run(run) or data not in TOY_NAMES or "test_nll" not in s or not run.checkpoints():
+            continue
+        if data not in best or float(s["test_nll"]) < best[data][0]:
+            best[data] = (float(s["test_nll"]), run)
+    if not best:
+        return []
+    names = [n for n in TOY_NAMES if n in best]
+    fig, axes = new_figure(len(names), 3, figsize=(9.0, 3.0 * len(names)), squeeze=False)
+    for i, name in enumerate(names):
+        row, (nll, run) = axes[i], best[name]
+        model, _, _ = load_run_model(run)
+        assert isinstance(model, SequentialFlow)  # a 2D toy run
+        model.eval()
+        torch.manual_seed(0)
+        panels = fig2_panels(model, sample_toy(name, FIG2_SAMPLES, seed=3))
+        for j, (ax, img) in enumerate(zip(row, panels, strict=True)):
+            _show(ax, img, ("data", "FFJORD density", "FFJORD samples")[j] if i == 0 else "")
+        row[0].set_ylabel(f"{name}\n{nll:.3f} nats ({run.name})", fontsize=9)
+    return [save_figure(fig, out_dir / "ffjord_fig2.png", curves=0)]
 
 
 @headline("ffjord")
