@@ -89,7 +89,7 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
             expert = s["expert"]
     if not latest:
         return None
-    fig, ax = new_figure(figsize=(7.0, 4.5))
+    fig, ax = new_figure(figsize=(9.5, 4.5))
     curves = 0
     styles = ["-", "-.", (0, (3, 1, 1, 1)), (0, (5, 2))]
     for i, (label, (_, res, _)) in enumerate(sorted(latest.items())):
@@ -110,7 +110,8 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
     ax.set_ylabel("success rate on test tasks (%)")
     ax.set_ylim(-3, 103)
     ax.set_title(title or "One-shot imitation: success against number of stages")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(0.0, 0.42))
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
     return save_figure(fig, out / "imitation_stages.png", curves=curves)
 
 
