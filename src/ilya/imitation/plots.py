@@ -140,5 +140,5 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
             protocol=f"{run.config.get('train_tasks')} train / {run.config.get('test_tasks')} test tasks, "
                      f"up to {run.config.get('max_blocks')} blocks, {run.config.get('physics')} physics",
             budget=f"{s.get('steps')} steps, {s.get('wall_s', 0) / 60:.0f} CPU-min",
-            run=f"imitation/{run.name}", command=f"ilya imitation train --algo {algo}"))
+            run=f"imitation/{run.name}", command=f"ilya imitation train --algo {algo} --steps {s.get('steps')}"))
     return rows
