@@ -244,3 +244,22 @@ def test_a_policy_player_decides_every_act_every_steps() -> None:
     for _ in range(10):
         obs = g.step(*p.act(g, obs))[0]
     assert len(calls) == 3  # steps 0, 4, 8
+
+
+@pytest.mark.slow
+def test_a_short_self_play_run_beats_random_heroes(tmp_path: Path) -> None:
+    """40 iterations of the paper's recipe (pure self-play, team spirit, pool) on a short lane (40 units,
+    30 s games): the policy then beats random heroes.  Measured (seed 0): 0.94 of 32 games at temperature
+    0.25, 0.56 at temperature 1 (the policy is still noisy after 82k game steps)."""
+    from ilya.core.runs import Run
+    from ilya.five.matches import play
+    from ilya.five.train import load_policy, train
+
+    game = GameConfig(lane_length=40.0, max_steps=300)
+    train(TrainConfig(run="short", runs_dir=tmp_path, iterations=40, num_games=16, eval_every=0, eval_games=2,
+                      game=game, model=ModelConfig(hidden=64, embed=64), pool_every=5))
+    model, _ = load_policy(Run.load(tmp_path / "five" / "short"))
+    sharp = play(model, "random", 32, game, seed=7, temperature=0.25)
+    assert sharp.win_rate >= 0.75
+    untrained = play(FivePolicy(model.shape), "random", 32, game, seed=7, temperature=0.25)
+    assert untrained.win_rate < sharp.win_rate - 0.25
