@@ -16,6 +16,12 @@ blocks), so the same network serves scenes of any number of blocks up to ``max_b
   blocks' positions relative to the gripper).
 * `ManipulationNetwork`: an MLP from the gripper's state and the context to the action (3-D move and a
   grip logit).
+
+Ours, beside the paper's (flags of `ModelConfig`, docs/imitation.md): `aux_loss` makes attention head 0
+name the current stage's block to move and head 1 the block it goes on; head 1 sees head 0's pick
+(``chained_heads``); kept demonstration steps carry their rank (``time_feature``); label embeddings can be
+permuted per example (``random_tags``); the readout adds every slot flat, a max over blocks and the attended
+positions in hand steps.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ state with the expert's action in it, taken from *another* demonstration of the 
 DAgger, also from the states the policy itself visited, labelled by the scripted expert.  DAgger starts
 after ``dagger_start`` of the steps of BC; each round rolls out the policy on every training task
 (executing the expert's action with probability beta, halved every round), asks the expert in every
-visited state and adds those pairs to the task's pool.  Adamax, as in the paper.
+visited state and adds those pairs to the task's pool.  Adamax, as in the paper.  Ours: the loss adds
+``aux_weight`` x the auxiliary cross-entropy of the attention heads over blocks against the current stage's
+blocks (labels from `ilya.imitation.labels`, for demonstration and DAgger states alike).
 """
 
 from __future__ import annotations
