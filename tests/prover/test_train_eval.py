@@ -167,6 +167,7 @@ def test_eval_writes_only_verified_proofs(slice_db, dataset, tmp_path, capsys):
 
     run = Run.load(tmp_path / "prover" / "ev")
     results = [json.loads(x) for x in (run.path / "results.jsonl").read_text().splitlines()]
+    assert all(isinstance(r["clean"], bool) for r in results)  # each test theorem's clean flag, for the figure
     ks, pct = proved_vs_budget(results, 8)
     assert ks == list(range(1, 9)) and pct == sorted(pct) and round(pct[-1], 2) == out["proved_pct"]
     assert (run.path / "plots" / "proved_vs_budget.png").is_file()  # drawn by draw_run at the end of eval

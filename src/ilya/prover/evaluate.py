@@ -294,6 +294,8 @@ def run_eval(cfg: EvalConfig, spec: dict[str, Any], data: Path | None = None) ->
 
         def on_row(row: dict[str, Any]) -> None:
             slim = {k: v for k, v in row.items() if k != "normal"}
+            if flags is not None and row["label"] in flags:
+                slim["clean"] = not flags[row["label"]]
             with open(res_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(slim) + "\n")
             if row["proved"]:

@@ -48,11 +48,17 @@ def eval_figures(run: Run) -> list[Path]:
     cfg = run.config_as(EvalConfig)
     ks, pct = proved_vs_budget(rows, cfg.d)
     fig, ax = new_figure()
-    ax.plot(ks, pct, label=cfg.policy)
+    ax.plot(ks, pct, label=f"{cfg.policy}, {'clean split' if cfg.clean else 'all attempted (paper split)'}")
+    curves = 1
+    clean = [r for r in rows if r.get("clean") is True]
+    if clean and not cfg.clean and len(clean) < len(rows):  # the clean ones among them (`ilya.prover.clean`)
+        ax.plot(*proved_vs_budget(clean, cfg.d), linestyle="--", label=f"{cfg.policy}, clean split")
+        curves = 2
     ax.set_xlabel("expansion budget d")
     ax.set_ylabel("% proved")
     ax.set_title(f"prover: % proved vs expansions ({cfg.split}, e={cfg.e})")
-    paths.append(save_figure(fig, run.plots_dir / "proved_vs_budget.png"))
+    ax.legend()
+    paths.append(save_figure(fig, run.plots_dir / "proved_vs_budget.png", curves=curves))
     proved = [r for r in rows if r["proved"] and r.get("setmm_steps")]
     if proved:
         fig, ax = new_figure()
