@@ -98,3 +98,14 @@ def test_grip_switch_steps_weigh_more() -> None:
     assert abs(parts["grip_bce"] - want) < 1e-5
     _, plain = bc_loss(out, action)
     assert abs(plain["grip_bce"] - (l0 + l1) / 2) < 1e-5
+
+
+def test_fine_approach_steps_weigh_more() -> None:
+    """With fine_weight w, a step whose expert move is small but not zero counts w times in the move error."""
+    out = torch.zeros(2, 4)                              # the policy stands still
+    action = torch.tensor([[1.0, -1.0, 0.0, 0.0],        # saturated: error 2/3
+                           [0.3, 0.0, 0.0, 0.0]])        # fine approach: error 0.1
+    _, plain = bc_loss(out, action)
+    _, weighted = bc_loss(out, action, fine_weight=3.0)
+    assert abs(plain["move_l1"] - (2 / 3 + 0.1) / 2) < 1e-6
+    assert abs(weighted["move_l1"] - (2 / 3 + 3 * 0.1) / 4) < 1e-6

@@ -131,6 +131,9 @@ class TrainConfig(TaskSetConfig, RunConfig):
     """ours, not the paper's: weight of an auxiliary cross-entropy that makes the context network's first two
     attention heads over blocks name the current stage's block to move and the block it goes on (labels from
     the task and the state); 0 turns it off (the paper's loss)"""
+    fine_weight: float = 1.0
+    """ours: weight of the move error on steps where the expert's move is small but not zero (the fine approach
+    to a block; 1: unweighted)"""
     aux_force: float = 0.0
     """ours: probability that a training example's attention heads are replaced by the labelled blocks
     (teacher forcing of the auxiliary heads; 0: never)"""

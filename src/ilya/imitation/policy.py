@@ -275,14 +275,22 @@ closed one (one step per grasp or release); unweighted, the policy learns to sta
 the gripper open forever (docs/imitation.md, sanity checks)"""
 
 
-def bc_loss(out: torch.Tensor, action: torch.Tensor, obs: torch.Tensor | None = None
+def bc_loss(out: torch.Tensor, action: torch.Tensor, obs: torch.Tensor | None = None, fine_weight: float = 1.0
             ) -> tuple[torch.Tensor, dict[str, float]]:
     """Mean absolute error of the move (tanh of the first three outputs) plus 0.1 x the grip's binary cross-entropy.
 
     With ``obs`` (the states), the grip's cross-entropy weighs the steps where the expert switches the
-    gripper `GRIP_SWITCH_WEIGHT` times more.
+    gripper `GRIP_SWITCH_WEIGHT` times more.  ``fine_weight`` (ours) weighs the move error of the steps where
+    the expert's move is small but not zero (no component saturated: the fine approach to a block) that
+    many times more.
     """
-    move = F.l1_loss(torch.tanh(out[:, :3]), action[:, :3])
+    if fine_weight != 1.0:
+        err = (torch.tanh(out[:, :3]) - action[:, :3]).abs()
+        peak = action[:, :3].abs().amax(-1)
+        wm = 1.0 + (fine_weight - 1.0) * ((peak > 1e-3) & (peak < 0.99)).to(out.dtype)
+        move = (err.mean(-1) * wm).sum() / wm.sum()
+    else:
+        move = F.l1_loss(torch.tanh(out[:, :3]), action[:, :3])
     target = (action[:, 3] > 0).to(out.dtype)
     if obs is None:
         grip = F.binary_cross_entropy_with_logits(out[:, 3], target)

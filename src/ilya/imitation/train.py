@@ -235,7 +235,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                 tags = tags.to(device)
             with trainer.autocast():
                 out, logits = model.outputs(demo.to(device), mask.to(device), x.to(device), force, tags)
-            loss, parts = bc_loss(out, y.to(device), x.to(device))
+            loss, parts = bc_loss(out, y.to(device), x.to(device), cfg.fine_weight)
             aux, aparts = aux_loss(logits.float(), lab.to(device))
             if cfg.aux_weight > 0:
                 loss = loss + cfg.aux_weight * aux
