@@ -4,11 +4,13 @@
 
 Each round takes ``--goals`` goals of set.mm test theorems (the first steps of their proofs), finds the
 assertions that match each goal (`ilya.prover.matching`, not timed) and scores every matching label with
-the model: once with `LMPolicy._score_labels(batched=True)` (every goal's labels cut into rows of
-``--chunks`` labels, all goals' rows in padded batches of at most 8,192 tokens) and once with ``batched=False, chunk=1024`` (the previous code: one forward pass per
-goal, in a Python loop).  Prints both times, the ratio, and the largest score difference (they must
-agree).  Without ``--model`` the default shape (4 layers x 128, BPE 1,024 tokens fitted here on 20,000
-valid examples) is used with random weights: the cost does not depend on the weights.
+the model: with `LMPolicy._score_labels(batched=True)` (ours: every goal's labels cut into rows of
+``--chunks`` labels, all goals' rows in padded batches of at most 8,192 tokens), with ``batched=False,
+chunk=1024`` (the previous code: one forward pass per goal, in a Python loop), and with a loop over the
+same rows as ours, one forward each (``loop_same_chunk``: what batching alone buys).  Prints the times,
+the ratios, and the largest score difference (they must agree).  Without ``--model`` the default
+shape (4 layers x 128, BPE 1,024 tokens fitted here on 20,000 valid examples) is used with random
+weights: the cost does not depend on the weights.
 """
 
 from __future__ import annotations
