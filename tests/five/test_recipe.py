@@ -263,3 +263,25 @@ def test_a_short_self_play_run_beats_random_heroes(tmp_path: Path) -> None:
     assert sharp.win_rate >= 0.75
     untrained = play(FivePolicy(model.shape), "random", 32, game, seed=7, temperature=0.25)
     assert untrained.win_rate < sharp.win_rate - 0.25
+
+
+def test_snapshots_stay_evenly_spaced(tmp_path: Path) -> None:
+    from ilya.five.rating import save_snapshot, snapshots
+
+    w = {"x": np.zeros(1, np.float32)}
+    for v in range(0, 1000, 10):
+        save_snapshot(tmp_path, v, v, w, keep=8)
+    versions = [int(p.name[1:10]) for p in snapshots(tmp_path)]
+    gaps = set(np.diff(versions[1:]).tolist())
+    assert len(versions) <= 8 and len(gaps) == 1, versions  # one stride after the first
+
+
+def test_fixed_opponents_share_of_games() -> None:
+    from ilya.five.rollout import BOT, RANDOM, SELF
+
+    worker = RolloutWorker(GameConfig(), 1000, seed=0, past_fraction=0.2, bot_fraction=0.1, random_fraction=0.1)
+    worker._draw_opponents(np.ones(1000, bool), [(7, 1.0)])
+    opp = worker.opp
+    assert 0.07 < (opp == BOT).mean() < 0.13 and 0.07 < (opp == RANDOM).mean() < 0.13
+    assert 0.16 < (opp == 7).mean() < 0.24 and 0.55 < (opp == SELF).mean() < 0.65
+    assert (worker.learn_rows()[opp == RANDOM].sum(1) == 5).all()  # the learner plays one side there

@@ -106,6 +106,8 @@ class TrainConfig(RunConfig):
     """fraction of games against past versions (paper: 0.2); the rest are against the current policy"""
     bot_fraction: float = 0.0
     """fraction of games against the scripted bot (ours, not the paper's: a fixed member of the pool)"""
+    random_fraction: float = 0.0
+    """fraction of games against random heroes (ours, not the paper's: a fixed member of the pool)"""
     pool_every: int = 10
     """add the current policy to the opponent pool every this many iterations"""
     pool_size: int = 32

@@ -26,8 +26,13 @@ _SNAP = re.compile(r"^v(\d{9})\.safetensors$")
 
 
 def save_snapshot(folder: Path, version: int, game_steps: int, weights: Weights, keep: int = 24) -> None:
-    """Write the policy of ``version``; past ``keep`` snapshots every other old one is thinned out."""
+    """Write the policy of ``version``; past ``keep`` snapshots every other one is thinned out, and later
+    versions are written only on the thinned (doubled) stride, so the snapshots stay evenly spaced."""
     folder.mkdir(parents=True, exist_ok=True)
+    old = [int(_SNAP.match(p.name)[1]) for p in snapshots(folder)]  # type: ignore[index]
+    stride = old[2] - old[1] if len(old) > 2 else 0
+    if stride > 0 and version % stride != 0:
+        return
     save_state(folder / f"v{version:09d}.safetensors", {"version": version, "game_steps": game_steps,
                                                          "weights": weights})
     snaps = snapshots(folder)

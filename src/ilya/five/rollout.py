@@ -22,14 +22,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from ilya.five.bots import ScriptedBot
+from ilya.five.bots import RandomBot, ScriptedBot
 from ilya.five.config import GameConfig
 from ilya.five.envs import ATTACK, N_HEROES, NOOP, NUKE, STUN, TEAM, K, LaneGame
 from ilya.five.policy import FivePolicy, PolicyShape, concat_masks, sample_actions
 from ilya.five.rewards import final_rewards, shaped_rewards
 
 Weights = dict[str, np.ndarray]
-SELF, BOT = -1, -2  # opponent codes of a game: the current policy, the scripted bot (else a pool id)
+SELF, BOT, RANDOM = -1, -2, -3  # opponent codes of a game: the current policy, the scripted bot, random heroes
+# (else a pool id)
 
 
 def target_units(game: LaneGame, target: np.ndarray) -> np.ndarray:
@@ -115,7 +116,10 @@ class RolloutWorker:
     """``n`` self-play games; `rollout` plays one chunk with the given weights."""
 
     def __init__(self, game: GameConfig, n: int, seed: int, past_fraction: float = 0.2,
-                 bot_fraction: float = 0.0, reward_weights: dict[str, float] | None = None) -> None:
+                 bot_fraction: float = 0.0, reward_weights: dict[str, float] | None = None,
+                 random_fraction: float = 0.0) -> None:
+        self.random_fraction = random_fraction
+        self.random_bot = RandomBot(seed + 104729)
         self.reward_weights = reward_weights  # None: the game's own rewards (rewards.WEIGHTS)
         self.cfg, self.n, self.past_fraction, self.bot_fraction = game, n, past_fraction, bot_fraction
         self.seed = seed
@@ -131,7 +135,7 @@ class RolloutWorker:
         self.cache: dict[int, FivePolicy] = {}
         self.pool_weights: dict[int, Weights] = {}  # the past versions this worker was sent
         self.model: FivePolicy | None = None
-        if bot_fraction > 0:
+        if bot_fraction > 0 or random_fraction > 0:
             self._draw_opponents(np.ones(n, bool), [])  # the first games too
 
     # ------------------------------------------------------------------ state (checkpoints)
@@ -140,6 +144,7 @@ class RolloutWorker:
         return {"game": self.game.get_state(), "rng": self.rng.bit_generator.state, "opp": self.opp.copy(),
                 "side": self.side.copy(), "h": self.h[0].numpy().copy(), "c": self.h[1].numpy().copy(),
                 "starts": self.starts.copy(), "obs": self.obs.copy(), "bot": self.bot.retreating.copy(),
+                "random_rng": self.random_bot.rng.bit_generator.state,
                 "h_opp": {str(g): np.stack([v[0].numpy(), v[1].numpy()]) for g, v in self.h_opp.items()}}
 
     def load_state_dict(self, st: dict[str, Any]) -> None:
@@ -150,6 +155,8 @@ class RolloutWorker:
         self.starts, self.obs = np.asarray(st["starts"]).copy(), np.asarray(st["obs"]).copy()
         if "bot" in st:
             self.bot.retreating = np.asarray(st["bot"]).copy()
+        if "random_rng" in st:
+            self.random_bot.rng.bit_generator.state = st["random_rng"]
         self.h_opp = {int(g): (torch.as_tensor(v[0]).clone(), torch.as_tensor(v[1]).clone())
                       for g, v in st["h_opp"].items()}
 
@@ -183,11 +190,14 @@ class RolloutWorker:
     def _draw_opponents(self, games: np.ndarray, table: list[tuple[int, float]]) -> None:
         for g in np.flatnonzero(games):
             self.h_opp.pop(int(g), None)
-            u = self.rng.random() if (table or self.bot_fraction > 0) else 1.0
+            u = self.rng.random() if (table or self.bot_fraction > 0 or self.random_fraction > 0) else 1.0
             if u < self.bot_fraction:
                 self.opp[g] = BOT
                 self.side[g] = int(self.rng.integers(2))
-            elif table and u < self.bot_fraction + self.past_fraction:
+            elif u < self.bot_fraction + self.random_fraction:
+                self.opp[g] = RANDOM
+                self.side[g] = int(self.rng.integers(2))
+            elif table and u < self.bot_fraction + self.random_fraction + self.past_fraction:
                 ids = [t[0] for t in table]
                 p = np.asarray([t[1] for t in table], np.float64)
                 self.opp[g] = ids[int(self.rng.choice(len(ids), p=p / p.sum()))]
@@ -254,6 +264,7 @@ class RolloutWorker:
             kind, direction, target = a3[..., 0], a3[..., 1], a3[..., 2]
             unit = target_units(self.game, target)
             bot_rows = (self.opp == BOT)[:, None] & (team[None] != self.side[:, None])  # (n, 10)
+            rnd_rows = (self.opp == RANDOM)[:, None] & (team[None] != self.side[:, None])
             acc = np.zeros((n, N_HEROES), np.float32)
             ended = np.zeros(n, bool)
             obs = self.obs
@@ -262,6 +273,9 @@ class RolloutWorker:
                 if bot_rows.any():
                     bk, bd, bt = self.bot.act(self.game)
                     kj, dj, tj = (np.where(bot_rows, x_b, x) for x_b, x in ((bk, kj), (bd, dj), (bt, tj)))
+                if rnd_rows.any():
+                    rk, rd, rt = self.random_bot.act(self.game)
+                    kj, dj, tj = (np.where(rnd_rows, x_r, x) for x_r, x in ((rk, kj), (rd, dj), (rt, tj)))
                 kj = np.where(ended[:, None], NOOP, kj)  # a game that ended waits for the next decision
                 obs, r, done, info = self.game.step(kj, dj, tj)
                 if self.reward_weights is not None:

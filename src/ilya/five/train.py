@@ -32,7 +32,7 @@ from ilya.five.matches import play
 from ilya.five.policy import FivePolicy, PolicyShape, log_prob_entropy
 from ilya.five.rating import save_snapshot
 from ilya.five.rewards import run_weights, tau_at
-from ilya.five.rollout import BOT, RolloutWorker, Weights, from_numpy, to_numpy
+from ilya.five.rollout import BOT, RANDOM, RolloutWorker, Weights, from_numpy, to_numpy
 from ilya.five.selfplay import OpponentPool
 from ilya.five.surgery import operate
 from ilya.nn.ppo import gae, masked_mean, normalize, ppo_clip_loss
@@ -54,8 +54,9 @@ def check_config(cfg: TrainConfig) -> None:
             raise IlyaError(f"--{name.replace('_', '-')}: expected a positive number, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.past_fraction <= 1.0:
         raise IlyaError(f"--past-fraction: expected 0 to 1, got {cfg.past_fraction}")
-    if not 0.0 <= cfg.bot_fraction <= 1.0 - cfg.past_fraction:
-        raise IlyaError(f"--bot-fraction: expected 0 to 1 - --past-fraction, got {cfg.bot_fraction}")
+    if min(cfg.bot_fraction, cfg.random_fraction) < 0 or cfg.bot_fraction + cfg.random_fraction + cfg.past_fraction > 1:
+        raise IlyaError(f"--bot-fraction {cfg.bot_fraction} and --random-fraction {cfg.random_fraction}: expected "
+                        f"0 or more, with --past-fraction at most 1 together")
     if cfg.staleness < 0:
         raise IlyaError(f"--staleness: expected 0 or more, got {cfg.staleness}")
     if cfg.surgery.at > 0 and cfg.surgery.hidden < policy_shape(cfg).hidden:
@@ -79,7 +80,8 @@ class LocalRollouts:
 
     def __init__(self, cfg: TrainConfig) -> None:
         self.worker = RolloutWorker(cfg.game, cfg.num_games, seed=cfg.seed * 1000 + 1, past_fraction=cfg.past_fraction,
-                                    bot_fraction=cfg.bot_fraction, reward_weights=run_weights(cfg.reward_kill, cfg.reward_tower))
+                                    bot_fraction=cfg.bot_fraction, random_fraction=cfg.random_fraction,
+                                    reward_weights=run_weights(cfg.reward_kill, cfg.reward_tower))
         self.restarts = 0
 
     def collect(self, weights: Weights, version: int, tau: float, pool: OpponentPool, T: int) -> dict[str, Any]:
@@ -272,6 +274,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
             learn = b["learn"]
             past = [r for r in recent if r["opp"] >= 0]
             vs_bot = [r for r in recent if r["opp"] == BOT]
+            vs_rnd = [r for r in recent if r["opp"] == RANDOM]
             row: dict[str, Any] = {
                 "train/reward": float((b["rewards"] * learn).sum() / max(learn.sum(), 1)),
                 "train/policy_loss": stats.get("policy_loss", 0.0), "train/value_loss": stats.get("value_loss", 0.0),
@@ -283,6 +286,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "game/last_hits": float(np.mean([r["last_hits"] for r in recent])) if recent else 0.0,
                 "selfplay/win_rate_vs_past": float(np.mean([r["learner_won"] for r in past])) if past else 0.5,
                 "selfplay/win_rate_vs_bot": float(np.mean([r["learner_won"] for r in vs_bot])) if vs_bot else 0.0,
+                "selfplay/win_rate_vs_random": float(np.mean([r["learner_won"] for r in vs_rnd])) if vs_rnd else 0.0,
                 "restarts": getattr(rollouts, "restarts", 0),
                 "speed/game_steps_per_s": out["steps"] / max(time.time() - t0, 1e-9),
             }

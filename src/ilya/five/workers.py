@@ -40,7 +40,8 @@ class RayRollouts:
     def _spawn(self, i: int) -> Any:
         seed = self.cfg.seed * 1000 + 1 + 7919 * i + 104729 * self.restarts
         return self.actor_cls.remote(self.cfg.game, self.cfg.num_games, seed, self.cfg.past_fraction,
-                                     self.cfg.bot_fraction, run_weights(self.cfg.reward_kill, self.cfg.reward_tower))
+                                     self.cfg.bot_fraction, run_weights(self.cfg.reward_kill, self.cfg.reward_tower),
+                                     self.cfg.random_fraction)
 
     def _submit(self, i: int, weights_ref: Any, version: int, tau: float, pool: OpponentPool, T: int) -> None:
         missing = {pid: pool.weights[pid] for pid in pool.ids if pid not in self.known[i]}
