@@ -2,7 +2,7 @@
 
 This is `ilya metarl compare` with its defaults (the paper's protocol: 32 training worlds, 64 held-out
 test worlds, one inner update for MAML, episodes 4-5 scored for RL²) at a CPU budget.  It prints the
-table and the path of the figure (return vs environment steps, mean ± std over seeds).  Run:
+table and the path of the figure (return vs environment steps, mean ± s.e. over seeds).  Run:
 
     .venv/bin/python benchmarks/metarl_learning.py [--env krazy] [--env-steps 150000] [--seeds 0 1 2]
 
@@ -32,13 +32,15 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--jobs", type=int, default=0, help="parallel training processes (0: one per core)")
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
+    ap.add_argument("--krazy-preset", default="ours", choices=["ours", "reference"])
     ap.add_argument("--easy", action="store_true", help="the 5x5 Krazy World without permutations/hazards")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     t0 = time.time()
-    name = f"bench-{args.env}{'-easy' if args.easy else ''}-{args.env_steps}"
+    name = f"bench-{args.env}{'-easy' if args.easy else ''}{'-ref' if args.krazy_preset == 'reference' else ''}-{args.env_steps}"
     cfg = CompareConfig(env=args.env, env_steps=args.env_steps, seeds=args.seeds, jobs=args.jobs,
-                        runs_dir=args.runs_dir, run=name, krazy=EASY if args.easy else KrazyConfig())
+                        runs_dir=args.runs_dir, run=name, krazy=EASY if args.easy else KrazyConfig(),
+                        krazy_preset=args.krazy_preset)
     result = compare(cfg)
     result["wall_s"] = round(time.time() - t0, 1)
     if args.json:
