@@ -110,7 +110,8 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append(f"{'Q-learn':<9} {result['qlearning_return']:+.3f} (from scratch on RL²'s trial)")
     for algo, row in result["algos"].items():
         st = row["test_return"]
-        lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} ± {st['se']:.3f}{'':<23} "
+        err = f"± {st['se']:.3f}" if len(row["per_seed"]) > 1 else "(1 seed)"
+        lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} {err:<8}{'':<22} "
                      + " ".join(f"{x:+.3f}" for x in row["per_seed"]))
     return "\n".join(lines)
 

@@ -1,5 +1,5 @@
 """The metarl step of ``ilya demo``: RL² learning a bandit (real learning), then all four algorithms on Krazy
-World at a budget that shows the pipeline only."""
+World at a budget that shows the pipeline, not a comparison."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ def demo(runs_dir: Path) -> None:
     cfg = CompareConfig(env="krazy", krazy_preset="reference", seeds=[0], env_steps=DEMO_KRAZY_STEPS,
                         eval_every=1, test_worlds=32, run="demo-compare-krazy", runs_dir=runs_dir)
     print(f"2. MAML, E-MAML, RL² and E-RL² on the reference Krazy World, {DEMO_KRAZY_STEPS // 1000}k environment "
-          "steps each.  This only shows the pipeline (training, held-out evaluation, figures): at this budget "
-          "no learner is expected to leave the random floor; docs/metarl.md has the measured runs.", flush=True)
+          "steps each, one seed.  This shows the pipeline (training, held-out evaluation, figures), not a "
+          "comparison: one seed at this budget settles nothing (MAML may already gain from its inner update; "
+          "the RL² variants sit at the random floor); docs/metarl.md has the measured runs.", flush=True)
     result = compare(cfg)
     print(format_table(result))
     print(f"return vs environment steps: {result['figure']}")
