@@ -56,7 +56,9 @@ class IlyaModel:
         from ilya.ffjord import FlowConfig, SolverOptions, build_flow
 
         regs = ("kinetic", "jacobian") if rnode else ()
-        arch = {"activation": "tanh" if dim == 2 else "softplus", "T": 0.5, "train_T": True,
+        # ilya's defaults for 2D and tabular data (see ilya.ffjord.config.DEFAULTS); --ilya-arch overrides,
+        # e.g. the paper code's '{"layer": "concatsquash", "time_features": 0, "activation": "tanh"}'
+        arch = {"layer": "input", "time_features": 3, "activation": "elu", "T": 0.5, "train_T": True,
                 "num_blocks": num_blocks} | ARCH
         self.flow = build_flow(FlowConfig(dim=dim, hidden=hidden, regularisers=regs,
                                           solver=SolverOptions(atol=atol, rtol=atol), **arch))
@@ -209,7 +211,7 @@ def main() -> None:
                 name = "synthetic6"
         dim = 2 if name in ("checkerboard", "2spirals", "8gaussians") else TABULAR[name].dim
         hidden = (64, 64, 64) if dim == 2 else (10 * dim, 10 * dim)
-        blocks = 1 if dim == 2 else 2
+        blocks = 1
         batches = _stream(name, args.iters, args.batch, seed=0)
         test_x = _test_set(name, args.n_test)
         for m in args.models:
