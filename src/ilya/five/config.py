@@ -92,6 +92,12 @@ class TrainConfig(RunConfig):
     """weight of the value loss"""
     entropy_coef: float = 0.01
     """entropy bonus"""
+    entropy_end: float | None = None
+    """entropy bonus at the end of training, reached linearly from the end of the τ anneal (ours, not the
+    paper's; default: --entropy-coef throughout)"""
+    lr_end: float = 1.0
+    """learning rate at the end of training as a fraction of --optim.lr, reached linearly from the end of the
+    τ anneal (ours, not the paper's; 1: constant)"""
     reward_kill: float = 0.0
     """reward per enemy hero killed, on top of its gold and XP (the paper's table: -0.6)"""
     reward_tower: float = 1.0
@@ -132,6 +138,9 @@ class TrainConfig(RunConfig):
     """games per evaluation"""
     eval_temperature: float = 1.0
     """sampling temperature of the policy in those evaluations (1: as trained)"""
+    keep_best: bool = False
+    """keep the policy of the best of those evaluations (win rate vs the scripted bot, then vs random) as
+    best.safetensors; `ilya five eval --policy best` plays it (ours: checkpoint selection by held-out games)"""
     ckpt_every: int = 10
     """checkpoint every this many iterations"""
     ckpt_minutes: float = 3.0
@@ -148,6 +157,8 @@ class EvalConfig:
     """the run (folder, five/name or name)"""
     opponent: Opponent = "scripted"
     """scripted bot or random heroes"""
+    policy: Literal["latest", "best"] = "latest"
+    """the run's latest checkpoint, or the best one its evaluations during training chose (--keep-best)"""
     temperature: float = 1.0
     """sampling temperature of the policy (1: as trained; 0.25: sharper, games still differ)"""
     games: int = 64

@@ -33,29 +33,32 @@ def run_game_config(run: Run) -> GameConfig:
     return game
 
 
-def _load(ref: str, runs_dir: Any) -> tuple[Run, FivePolicy, GameConfig]:
-    from ilya.five.train import load_policy
+def _load(ref: str, runs_dir: Any, policy: str = "latest") -> tuple[Run, FivePolicy, GameConfig]:
+    from ilya.five.train import load_best, load_policy
 
     run = Run.load(ref, runs_dir, system="five")
     if "game" not in run.config or "model" not in run.config:
         raise IlyaError(f"run {run.system}/{run.name} is not a five training run", file=run.path / "config.json")
     model, _ = load_policy(run)
-    return run, model, run_game_config(run)
+    game = run_game_config(run)
+    if policy == "best":
+        model, _ = load_best(run)
+    return run, model, game
 
 
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.games < 2:
         raise IlyaError(f"--games: expected at least 2 (one per side), got {cfg.games}")
-    run, model, game = _load(cfg.run, cfg.runs_dir)
+    run, model, game = _load(cfg.run, cfg.runs_dir, cfg.policy)
     if cfg.temperature <= 0:
         raise IlyaError(f"--temperature: expected a positive number, got {cfg.temperature}")
     r = play(model, cfg.opponent, cfg.games, game, seed=cfg.seed, temperature=cfg.temperature)
     s = rate_stat(r.wins, r.games)
     out = {"run": run.name, "opponent": cfg.opponent, "games": r.games, "wins": r.wins, "losses": r.losses,
            "draws": r.draws, "win_rate": r.win_rate, "win_rate_lo": s.lo, "win_rate_hi": s.hi,
-           "mean_length": float(np.mean(r.lengths)), "temperature": cfg.temperature}
+           "mean_length": float(np.mean(r.lengths)), "temperature": cfg.temperature, "policy": cfg.policy}
     if not cfg.json:
-        print(f"five/{run.name} vs {cfg.opponent}: {r.wins} wins, {r.losses} losses, {r.draws} draws in {r.games} "
+        print(f"five/{run.name}{' (best)' if cfg.policy == 'best' else ''} vs {cfg.opponent}: {r.wins} wins, {r.losses} losses, {r.draws} draws in {r.games} "
               f"games (win rate {r.win_rate:.3f}, 95% interval of wins {s.lo:.2f}-{s.hi:.2f})")
     return out
 

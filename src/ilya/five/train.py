@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ilya.core.checkpoint import load_state, save_state
 from ilya.core.errors import IlyaError
 from ilya.core.figures import draw_run
 from ilya.core.progress import progress
@@ -57,11 +58,48 @@ def check_config(cfg: TrainConfig) -> None:
     if min(cfg.bot_fraction, cfg.random_fraction) < 0 or cfg.bot_fraction + cfg.random_fraction + cfg.past_fraction > 1:
         raise IlyaError(f"--bot-fraction {cfg.bot_fraction} and --random-fraction {cfg.random_fraction}: expected "
                         f"0 or more, with --past-fraction at most 1 together")
+    if cfg.lr_end < 0 or (cfg.entropy_end is not None and cfg.entropy_end < 0):
+        raise IlyaError(f"--lr-end {cfg.lr_end} / --entropy-end {cfg.entropy_end}: expected 0 or more")
+    if cfg.keep_best and cfg.eval_every <= 0:
+        raise IlyaError("--keep-best needs evaluations during training (--eval-every > 0)")
     if cfg.staleness < 0:
         raise IlyaError(f"--staleness: expected 0 or more, got {cfg.staleness}")
     if cfg.surgery.at > 0 and cfg.surgery.hidden < policy_shape(cfg).hidden:
         raise IlyaError(f"--surgery.hidden {cfg.surgery.hidden}: surgery only widens the LSTM "
                         f"(it has {policy_shape(cfg).hidden} units)")
+
+
+BEST = "best.safetensors"
+
+
+def late_anneal(frac: float, cfg: TrainConfig) -> tuple[float, float]:
+    """(learning rate, entropy bonus) at fraction ``frac`` of training: constant until the τ anneal ends, then
+    linear to ``lr_end * lr`` and ``entropy_end`` at the end (ours, not the paper's)."""
+    a = cfg.team_spirit_anneal
+    late = min(max((frac - a) / max(1.0 - a, 1e-9), 0.0), 1.0) if a < 1.0 else 0.0
+    lr = cfg.optim.lr * (1.0 + (cfg.lr_end - 1.0) * late)
+    end = cfg.entropy_coef if cfg.entropy_end is None else cfg.entropy_end
+    return lr, cfg.entropy_coef + (end - cfg.entropy_coef) * late
+
+
+def eval_score(ev: dict[str, float]) -> float:
+    """What --keep-best ranks evaluations by: the win rate against the scripted bot, ties broken by the win
+    rate against random heroes."""
+    return ev["eval/win_rate_scripted"] + 1e-3 * ev["eval/win_rate_random"]
+
+
+def save_best(run: Run, it: int, game_steps: int, score: float, weights: Weights) -> None:
+    save_state(run.path / BEST, {"iteration": it, "game_steps": game_steps, "score": score, "weights": weights})
+
+
+def load_best(run: Run) -> tuple[FivePolicy, dict[str, Any]]:
+    """The policy --keep-best kept (the best evaluation during training), and its iteration, steps, score."""
+    path = run.path / BEST
+    if not path.is_file():
+        raise IlyaError(f"run five/{run.name} has no best policy (train it with --keep-best)", file=path)
+    blob = load_state(path)
+    weights = {k: np.asarray(v) for k, v in blob["weights"].items()}
+    return from_numpy(weights), {k: blob[k] for k in ("iteration", "game_steps", "score")}
 
 
 def load_policy(run: Run) -> tuple[FivePolicy, dict[str, Any]]:
@@ -101,8 +139,9 @@ class LocalRollouts:
 
 
 def ppo_update(model: FivePolicy, trainer: Trainer, batch: dict[str, np.ndarray], cfg: TrainConfig,
-               rng: np.random.Generator) -> dict[str, float]:
+               rng: np.random.Generator, entropy_coef: float | None = None) -> dict[str, float]:
     """PPO epochs over one chunk; sequences are the hero rows, run from their saved memory."""
+    ent_coef = cfg.entropy_coef if entropy_coef is None else entropy_coef
     def rt(k: str) -> torch.Tensor:  # time-major (T, R, ...) -> row-major (R, T, ...)
         return torch.as_tensor(np.swapaxes(batch[k], 0, 1).copy())
 
@@ -131,7 +170,7 @@ def ppo_update(model: FivePolicy, trainer: Trainer, batch: dict[str, np.ndarray]
             pl, diag = ppo_clip_loss(lp, logp_old[idx], adv[idx], cfg.clip, mask=m)
             vl = masked_mean((v - ret[idx]) ** 2, m)
             en = masked_mean(ent, m)
-            loss = pl + cfg.value_coef * vl - cfg.entropy_coef * en
+            loss = pl + cfg.value_coef * vl - ent_coef * en
             out = trainer.step(loss)
             used += int(m.sum())
             for k, val in (("policy_loss", pl.item()), ("value_loss", vl.item()), ("entropy", en.item()),
@@ -221,12 +260,14 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
     t_ckpt = time.time()
     recent: deque[dict[str, Any]] = deque(maxlen=200)
     last_eval: dict[str, float] = {}
+    best_score, best_it = float(extra.get("best_score", -1.0)), int(extra.get("best_iteration", -1))
     it = start
 
     def save(step: int) -> None:
         run.save_checkpoint(step, {**trainer.state_dict(), "extra": {
             "shape": model.shape.as_dict(), "version": version, "game_steps": game_steps,
             "wall_train": wall_train, "operated": operated, "pool": pool.state_dict(),
+            "best_score": best_score, "best_iteration": best_it,
             "rng": rng.bit_generator.state, "history": list(history),
             "worker": rollouts.state_dict() if cfg.workers == 0 else {}}})
 
@@ -239,6 +280,9 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
             t0 = time.time()
             frac = wall_train / budget_s if budget_s > 0 else it / total
             tau = tau_at(frac, cfg.team_spirit_start, cfg.team_spirit_end, cfg.team_spirit_anneal)
+            lr, ent_coef = late_anneal(frac, cfg)
+            if lr != trainer.cfg.lr:
+                trainer.cfg = replace(trainer.cfg, lr=lr)  # the schedule is by training time, not steps
             if cfg.surgery.at > 0 and it == cfg.surgery.at and not operated:
                 new_dim = obs_dim(replace(cfg.game, obs=cfg.surgery.obs))
                 model = operate(model, obs_dim=new_dim, hidden=cfg.surgery.hidden, seed=cfg.seed)
@@ -262,7 +306,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 # played before surgery (by a Ray worker): not this network's data
                 stats = {"samples_used": 0.0, "samples": 1.0}
             else:
-                stats = ppo_update(model, trainer, out["batch"], cfg, rng)
+                stats = ppo_update(model, trainer, out["batch"], cfg, rng, ent_coef)
             version += 1
             game_steps += int(out["steps"])
             if (it + 1) % cfg.pool_every == 0:
@@ -280,6 +324,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "train/policy_loss": stats.get("policy_loss", 0.0), "train/value_loss": stats.get("value_loss", 0.0),
                 "train/entropy": stats.get("entropy", 0.0), "train/approx_kl": stats.get("approx_kl", 0.0),
                 "train/clip_frac": stats.get("clip_frac", 0.0), "tau": tau, "staleness": stale,
+                "train/lr": lr, "train/entropy_coef": ent_coef,
                 "sample_reuse": stats["samples_used"] / max(stats["samples"], 1.0),
                 "game_steps": game_steps, "pool_size": len(pool), "lstm_units": model.shape.hidden,
                 "game/length": float(np.mean([r["length"] for r in recent])) if recent else 0.0,
@@ -293,6 +338,11 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
             if cfg.eval_every > 0 and it % cfg.eval_every == 0:
                 last_eval = evaluate_policy(model, cfg, cfg.eval_games, seed=10_000 + it, operated=operated)
                 row.update(last_eval)
+                if cfg.keep_best and eval_score(last_eval) > best_score:
+                    best_score, best_it = eval_score(last_eval), it
+                    save_best(run, it, game_steps, best_score, to_numpy(model))
+                if cfg.keep_best:
+                    row["eval/best_iteration"] = best_it
             run.log(it, **row)
             bar.update(1)
             if it % cfg.ckpt_every == 0 or time.time() - t_ckpt > cfg.ckpt_minutes * 60:
@@ -303,7 +353,8 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
         rollouts.close()
     save(it)
     final = evaluate_policy(model, cfg, max(cfg.eval_games, 2), seed=99_999, operated=operated)
-    return {"run": str(run.path), "iterations": it, "game_steps": game_steps, "params": model.param_count(),
+    best = {"best_iteration": best_it, "best_score": best_score} if cfg.keep_best else {}
+    return {**best, "run": str(run.path), "iterations": it, "game_steps": game_steps, "params": model.param_count(),
             "lstm_units": model.shape.hidden, "win_rate_scripted": final["eval/win_rate_scripted"],
             "win_rate_random": final["eval/win_rate_random"], "train_minutes": wall_train / 60.0}
 
