@@ -134,6 +134,12 @@ class TrainConfig(TaskSetConfig, RunConfig):
     fine_weight: float = 1.0
     """ours: weight of the move error on steps where the expert's move is small but not zero (the fine approach
     to a block; 1: unweighted)"""
+    select_every: int = 0
+    """ours, not the paper's: from DAgger's first round on, every this many steps roll the policy alone (no
+    expert actions) out on the training tasks from fresh initial states (validation episodes, never the test
+    tasks) and end the run with the weights that succeeded most (0: the last weights)"""
+    select_episodes: int = 1
+    """validation episodes per training task of each `--select-every` check"""
     aux_force: float = 0.0
     """ours: probability that a training example's attention heads are replaced by the labelled blocks
     (teacher forcing of the auxiliary heads; 0: never)"""

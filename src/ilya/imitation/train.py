@@ -195,6 +195,37 @@ def dagger_collect(model: OneShotPolicy, cfg: TrainConfig, data: Dataset, pools:
             "dagger/new_pairs": float(len(res["obs"])), "dagger/pairs": float(pools.extra_pairs)}
 
 
+VALIDATION_SEED_BASE = 700_000_000
+"""initial states of the validation episodes (training tasks; never a demonstration's, DAgger's or an evaluation's)"""
+
+
+def validate(model: OneShotPolicy, cfg: TrainConfig, data: Dataset) -> dict[str, float]:
+    """Ours: the policy alone (no expert actions) on every training task, ``select_episodes`` episodes each,
+    from the same fresh initial states at every check (paired comparisons); success and stages done."""
+    layouts, seeds, demos = [], [], []
+    for i, (task, shard) in enumerate(zip(data.tasks("train"), data.train, strict=True)):
+        n = len(shard["lengths"])
+        for k in range(cfg.select_episodes):
+            layouts.append(task.layout)
+            seeds.append(VALIDATION_SEED_BASE + i * 100 + k)
+            j = k % n
+            demos.append([condition(shard["obs"][j], int(shard["lengths"][j]), cfg.conditioning,
+                                    cfg.model.temporal_dropout)])
+    res = rollouts(state_numpy(model), dataclasses.asdict(cfg.model), data.max_blocks, cfg.physics, layouts, seeds,
+                   demos, workers=cfg.workers, address=cfg.address, desc="validate")
+    n_st = np.asarray([t.n_stages for t in data.tasks("train") for _ in range(cfg.select_episodes)])
+    return {"select/success": float(res["success"].mean()),
+            "select/stages": float((res["stages"] / np.maximum(n_st, 1)).mean())}
+
+
+def select_due(cfg: TrainConfig, step: int) -> bool:
+    """A validation check after 0-based ``step`` (from the first DAgger round, or half-way for BC, and at the end)."""
+    if cfg.select_every <= 0:
+        return False
+    first = int(cfg.steps * (cfg.dagger_start if cfg.algo == "dagger" else 0.5))
+    return step + 1 >= first and ((step + 1) % cfg.select_every == 0 or step + 1 == cfg.steps)
+
+
 def train(cfg: TrainConfig) -> dict[str, Any]:
     """Train, evaluate by stages on training and test tasks, draw the run's figures."""
     if cfg.threads > 0:
@@ -214,10 +245,15 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             pools.load(trainer.extra["pools"])
         rounds = dagger_round_starts(cfg)
         done_rounds = int(trainer.extra.get("rounds", 0))
+        best: dict[str, Any] = dict(trainer.extra.get("best") or {})
+
+        def extras() -> dict[str, Any]:
+            return {"pools": pools.state(), "rounds": done_rounds, "dataset": str(data.path), "best": best}
+
         p = cfg.model.temporal_dropout
         for step in trainer.steps(run, start, cfg.steps, desc=f"train {cfg.algo}"):
             if done_rounds < len(rounds) and step >= rounds[done_rounds]:
-                trainer.save(run, step, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
+                trainer.save(run, step, **extras())
                 model.eval()
                 stats = dagger_collect(model, cfg, data, pools, done_rounds)
                 model.train()
@@ -246,14 +282,26 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                         **{f"train/{k}": v for k, v in aparts.items()}, **stats)
             if trainer.due(step, cfg.heldout_every):
                 run.log(step + 1, **heldout_metrics(model, held, cfg, device))
-            if trainer.due(step, cfg.ckpt_every):
-                trainer.save(run, step + 1, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
-        trainer.save(run, cfg.steps, pools=pools.state(), rounds=done_rounds, dataset=str(data.path))
+            if select_due(cfg, step):
+                val = validate(model, cfg, data)
+                score = (val["select/success"], val["select/stages"])
+                if not best or score >= (best["success"], best["stages"]):   # ties: the later weights
+                    best = {"step": step + 1, "success": score[0], "stages": score[1], "model": {k: v.copy() for k, v in state_numpy(model).items()}}   # numpy views alias the live weights
+                run.log(step + 1, **val, **{"select/best_step": float(best["step"])})
+            if trainer.due(step, cfg.ckpt_every) or (select_due(cfg, step) and step + 1 < cfg.steps):
+                trainer.save(run, step + 1, **extras())
+        if best:   # ours: end with the weights that did best on the validation episodes (training tasks)
+            model.load_state_dict({k: torch.as_tensor(v) for k, v in best["model"].items()})
+        trainer.save(run, cfg.steps, **extras())
         model.eval()
         result: dict[str, Any] = {"run": f"{run.system}/{run.name}", "algo": cfg.algo, "steps": cfg.steps,
                                   "dataset": str(data.path), "train_tasks": len(data.train),
                                   "test_tasks": len(data.test), "dagger_pairs": pools.extra_pairs,
                                   "wall_s": round(run.wall(), 1)}
+        if best:
+            result["selected"] = {"step": best["step"], "validation_success": best["success"],
+                                  "validation_stages": best["stages"],
+                                  "episodes": cfg.select_episodes * len(data.train)}
         if cfg.eval_trials > 0:
             for split in ("train", "test"):
                 res = evaluate_policy(model.cpu(), cfg.model, data, split, cfg.eval_trials, cfg.conditioning, 1,
