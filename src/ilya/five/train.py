@@ -238,13 +238,14 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
         rollouts = LocalRollouts(cfg)
     rng = np.random.default_rng(cfg.seed + 17)
     history: deque[Weights] = deque(maxlen=cfg.staleness + 1)
-    start, version, game_steps, wall_train = 0, 0, 0, 0.0
+    start, version, game_steps, wall_train, cpu_train = 0, 0, 0, 0.0, 0.0
     operated = False
     if state is not None:
         trainer.load_state_dict(state)
         start = int(state["step"])
         version, game_steps = int(extra["version"]), int(extra["game_steps"])
         wall_train = float(extra.get("wall_train", 0.0))
+        cpu_train = float(extra.get("cpu_train", 0.0))
         operated = bool(extra.get("operated", False))
         pool.load_state_dict(extra["pool"])
         rng.bit_generator.state = extra["rng"]
@@ -266,7 +267,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
     def save(step: int) -> None:
         run.save_checkpoint(step, {**trainer.state_dict(), "extra": {
             "shape": model.shape.as_dict(), "version": version, "game_steps": game_steps,
-            "wall_train": wall_train, "operated": operated, "pool": pool.state_dict(),
+            "wall_train": wall_train, "cpu_train": cpu_train, "operated": operated, "pool": pool.state_dict(),
             "best_score": best_score, "best_iteration": best_it,
             "rng": rng.bit_generator.state, "history": list(history),
             "worker": rollouts.state_dict() if cfg.workers == 0 else {}}})
@@ -277,7 +278,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
         while it < total:
             if budget_s > 0 and wall_train >= budget_s:
                 break
-            t0 = time.time()
+            t0, c0 = time.time(), time.process_time()
             frac = wall_train / budget_s if budget_s > 0 else it / total
             tau = tau_at(frac, cfg.team_spirit_start, cfg.team_spirit_end, cfg.team_spirit_anneal)
             lr, ent_coef = late_anneal(frac, cfg)
@@ -315,6 +316,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 save_snapshot(run.path / "snapshots", version, game_steps, now)
             it += 1
             wall_train += time.time() - t0
+            cpu_train += time.process_time() - c0
             learn = b["learn"]
             past = [r for r in recent if r["opp"] >= 0]
             vs_bot = [r for r in recent if r["opp"] == BOT]
@@ -356,7 +358,8 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
     best = {"best_iteration": best_it, "best_score": best_score} if cfg.keep_best else {}
     return {**best, "run": str(run.path), "iterations": it, "game_steps": game_steps, "params": model.param_count(),
             "lstm_units": model.shape.hidden, "win_rate_scripted": final["eval/win_rate_scripted"],
-            "win_rate_random": final["eval/win_rate_random"], "train_minutes": wall_train / 60.0}
+            "win_rate_random": final["eval/win_rate_random"], "train_minutes": wall_train / 60.0,
+            "train_cpu_minutes": cpu_train / 60.0}
 
 
 def runs_dir_of(cfg: TrainConfig) -> Path:
