@@ -45,3 +45,23 @@ def test_the_run_ends_with_the_weights_that_validated_best(tmp_path: Path, monke
     for k, v in seen[20].items():
         assert torch.equal(state["model"][k], v), k
     assert any(not torch.equal(seen[24][k], v) for k, v in seen[20].items())   # the last weights differ
+
+
+def test_ema_ends_with_the_moving_average_of_the_weights(tmp_path: Path) -> None:
+    """One BC step: decay 1 keeps the initial weights w0, 0 gives the trained w1, 0.5 gives (w0 + w1) / 2."""
+    got = {}
+    for ema in (0.0, 1.0, 0.5):
+        name = f"ema{ema}"
+        cfg = TrainConfig(runs_dir=tmp_path, run=name, algo="bc", steps=1, ema=ema, max_blocks=3, max_stages=1,
+                          train_tasks=2, test_tasks=1, demos_per_task=2, test_demos_per_task=1, eval_trials=0,
+                          threads=1)
+        train_mod.train(cfg)
+        state = Run.load(name, tmp_path, system="imitation").load_checkpoint()
+        assert state is not None
+        got[ema] = state["model"]
+    moved = 0
+    for k, w1 in got[0.0].items():
+        if w1.dtype.is_floating_point:
+            assert torch.allclose(got[0.5][k], (got[1.0][k] + w1) / 2, atol=1e-6), k
+            moved += int(not torch.equal(got[1.0][k], w1))
+    assert moved > 0

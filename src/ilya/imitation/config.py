@@ -138,6 +138,9 @@ class TrainConfig(TaskSetConfig, RunConfig):
     """ours, not the paper's: from DAgger's first round on, every this many steps roll the policy alone (no
     expert actions) out on the training tasks from fresh initial states (validation episodes, never the test
     tasks) and end the run with the weights that succeeded most (0: the last weights)"""
+    ema: float = 0.0
+    """ours, not the paper's: decay of an exponential moving average of the weights (Polyak averaging; e.g.
+    0.999); DAgger's rollouts, the validation checks and the final policy use the averaged weights (0: off)"""
     select_episodes: int = 1
     """validation episodes per training task of each `--select-every` check"""
     aux_force: float = 0.0

@@ -4,16 +4,21 @@
 * ``stages`` (paper figure, all runs): test-task success against number of stages, one line per variant
   (algorithm x conditioning x ensemble, the latest run of each), the expert, and the paper's DAgger and BC
   numbers as dashed lines.
+* ``stages_seeds`` (paper figure): the same, mean ± s.e. over the seeds of every recipe trained with 3 seeds or
+  more, test and training tasks side by side.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
 from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
+from ilya.core.stats import mean_se
 
 PAPER_TEST = {
     "dagger": {2: 94.9, 4: 77.0, 6: 50.6, 7: 36.5, 8: 18.0},
@@ -113,6 +118,108 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return save_figure(fig, out / "imitation_stages.png", curves=curves)
+
+
+SEED_FREE = {"seed", "run", "fresh", "device", "runs_dir", "workers", "address", "threads", "json", "eval_trials",
+             "log_every", "heldout_every", "ckpt_every"}
+"""config keys that do not make another recipe (runs differing only in these are seeds of one recipe)"""
+
+
+def seed_groups(runs: list[Run], min_seeds: int = 3) -> dict[str, list[Run]]:
+    """name -> the finished runs of one recipe (same config but the seed), for recipes with ``min_seeds`` seeds
+    or more; the name is the first run's, less a trailing ``-seedN``."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.system != "imitation" or "test" not in run.read_summary():
+            continue
+        key = json.dumps({k: v for k, v in run.config.items() if k not in SEED_FREE}, sort_keys=True, default=str)
+        groups.setdefault(key, []).append(run)
+    out: dict[str, list[Run]] = {}
+    for members in groups.values():
+        seeds = {m.config.get("seed") for m in members}
+        if len(seeds) >= min_seeds:
+            members = sorted(members, key=lambda m: (m.config.get("seed", 0), m.name))
+            out[re.sub(r"-seed\d+$", "", members[0].name)] = members
+    return out
+
+
+def seed_means(members: list[Run], label: str, split: str) -> dict[int, tuple[float, float, list[float]]]:
+    """stages -> (mean, s.e. over seeds, per-seed rates) in percent of one variant (a `variants` label) on a split."""
+    per: dict[int, list[float]] = {}
+    for run in members:
+        s = run.read_summary()
+        res = None
+        if label.endswith("(demo, 1 demo)") and label.split(" ")[0].lower() == s.get("algo"):
+            res = s.get(split)
+        for key, val in s.items():
+            if key.startswith("eval/") and isinstance(val, dict) and split in val:
+                c, e = key[5:].split("_e")
+                lab = f"{s.get('algo', '?').upper()} ({'final state' if c == 'final' else 'demo'}, {e} demo" + \
+                      ("s)" if e != "1" else ")")
+                if lab == label and res is None:
+                    res = val[split]
+        if res is None:
+            return {}
+        for n, r in res["by_stages"].items():
+            per.setdefault(int(n), []).append(100 * r["success"])
+    out: dict[int, tuple[float, float, list[float]]] = {}
+    for n, vals in sorted(per.items()):
+        m, se = mean_se(vals)
+        out[n] = (m, se, vals)
+    return out
+
+
+def draw_seed_means(runs: list[Run], out: Path) -> Path | None:
+    """The paper's figure from every recipe with 3 seeds or more: mean ± s.e. over seeds by stages, test tasks
+    (left) and training tasks (right), each variant evaluated on every seed, the expert and the paper beside."""
+    groups = seed_groups(runs)
+    if not groups:
+        return None
+    fig, axes = new_figure(1, 2, figsize=(12, 4.6), sharey=True)
+    curves = 0
+    styles = ["-", "-.", (0, (3, 1, 1, 1)), (0, (5, 2))]
+    expert: dict[str, Any] | None = None
+    i = 0
+    for name, members in groups.items():
+        labels = sorted(set.intersection(*[set(variants(m)) for m in members]))
+        for label in labels:
+            algo = "dagger" if label.startswith("DAGGER") else "bc"
+            for ax, split in zip(axes, ("test", "train"), strict=True):
+                pts = seed_means(members, label, split)
+                if not pts:
+                    continue
+                xs = list(pts)
+                ax.errorbar([x + 0.04 * (i % 5 - 2) for x in xs], [pts[x][0] for x in xs],
+                            yerr=[pts[x][1] for x in xs], linestyle=styles[i % len(styles)], marker="o", capsize=3,
+                            color=COLOURS[algo], alpha=0.9,
+                            label=f"ours: {name}, {label.replace('DAGGER', 'DAgger')}, {len(members)} seeds")
+                curves += 1
+            i += 1
+        expert = members[0].read_summary().get("expert", expert)
+    if expert is not None:
+        xs, ys, _, _ = _curve(expert)
+        axes[0].plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
+        curves += 1
+    for algo, pts in PAPER_TEST.items():
+        axes[0].plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
+                     label=f"paper: {'DAgger' if algo == 'dagger' else 'BC'} (140/43 tasks, 10 blocks)")
+        curves += 1
+    axes[0].set_title("test tasks (held-out layouts)")
+    axes[1].set_title("training tasks (fresh initial states)")
+    for ax in axes:
+        ax.set_xlabel("number of stages")
+        ax.set_ylim(-3, 103)
+    axes[0].set_ylabel("success rate (%), mean ± s.e. over seeds")
+    axes[0].legend(fontsize=6.5, loc="lower left")
+    fig.suptitle("One-shot imitation: success against number of stages, mean over training seeds")
+    fig.tight_layout()
+    return save_figure(fig, out / "imitation_stages_seeds.png", curves=curves)
+
+
+@paper_figure("imitation", "stages_seeds", title="Success against number of stages, mean ± s.e. over seeds")
+def stages_seeds_figure(runs: list[Run], out: Path) -> list[Path]:
+    p = draw_seed_means(runs, out)
+    return [p] if p is not None else []
 
 
 @paper_figure("imitation", "stages", title="Success rate against number of stages (test tasks), paper beside ours")

@@ -246,16 +246,23 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         rounds = dagger_round_starts(cfg)
         done_rounds = int(trainer.extra.get("rounds", 0))
         best: dict[str, Any] = dict(trainer.extra.get("best") or {})
+        averaged = OneShotPolicy(cfg.model).to(device)   # ours: the weights' moving average (--ema)
+        averaged.load_state_dict(model.state_dict())
+        if trainer.extra.get("ema"):
+            averaged.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in trainer.extra["ema"].items()})
+        averaged.eval()
+        acting = averaged if cfg.ema > 0 else model       # the policy DAgger and the validation roll out
 
         def extras() -> dict[str, Any]:
-            return {"pools": pools.state(), "rounds": done_rounds, "dataset": str(data.path), "best": best}
+            ema = {k: v.copy() for k, v in state_numpy(averaged).items()} if cfg.ema > 0 else {}
+            return {"pools": pools.state(), "rounds": done_rounds, "dataset": str(data.path), "best": best, "ema": ema}
 
         p = cfg.model.temporal_dropout
         for step in trainer.steps(run, start, cfg.steps, desc=f"train {cfg.algo}"):
             if done_rounds < len(rounds) and step >= rounds[done_rounds]:
                 trainer.save(run, step, **extras())
                 model.eval()
-                stats = dagger_collect(model, cfg, data, pools, done_rounds)
+                stats = dagger_collect(acting, cfg, data, pools, done_rounds)
                 model.train()
                 done_rounds += 1
                 run.log(step, **stats, **{"dagger/round": done_rounds})
@@ -276,6 +283,16 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if cfg.aux_weight > 0:
                 loss = loss + cfg.aux_weight * aux
             stats = trainer.step(loss)
+            if cfg.ema > 0:
+                with torch.no_grad():
+                    # parameters() and buffers() list a shared tensor (the block encoder) once; state_dict() twice
+                    pairs = [*zip(averaged.parameters(), model.parameters(), strict=True),
+                             *zip(averaged.buffers(), model.buffers(), strict=True)]
+                    for a, v in pairs:
+                        if a.dtype.is_floating_point:
+                            a.mul_(cfg.ema).add_(v.detach(), alpha=1.0 - cfg.ema)
+                        else:
+                            a.copy_(v)
             if trainer.due(step, cfg.log_every):
                 run.log(step + 1, **{"train/loss": loss.item(), "train/move_l1": parts["move_l1"],
                                      "train/grip_bce": parts["grip_bce"], "train/aux_ce": aux.item()},
@@ -283,15 +300,17 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             if trainer.due(step, cfg.heldout_every):
                 run.log(step + 1, **heldout_metrics(model, held, cfg, device))
             if select_due(cfg, step):
-                val = validate(model, cfg, data)
+                val = validate(acting, cfg, data)
                 score = (val["select/success"], val["select/stages"])
                 if not best or score >= (best["success"], best["stages"]):   # ties: the later weights
-                    best = {"step": step + 1, "success": score[0], "stages": score[1], "model": {k: v.copy() for k, v in state_numpy(model).items()}}   # numpy views alias the live weights
+                    best = {"step": step + 1, "success": score[0], "stages": score[1], "model": {k: v.copy() for k, v in state_numpy(acting).items()}}   # numpy views alias the live weights
                 run.log(step + 1, **val, **{"select/best_step": float(best["step"])})
             if trainer.due(step, cfg.ckpt_every) or (select_due(cfg, step) and step + 1 < cfg.steps):
                 trainer.save(run, step + 1, **extras())
         if best:   # ours: end with the weights that did best on the validation episodes (training tasks)
             model.load_state_dict({k: torch.as_tensor(v) for k, v in best["model"].items()})
+        elif cfg.ema > 0:
+            model.load_state_dict(averaged.state_dict())
         trainer.save(run, cfg.steps, **extras())
         model.eval()
         result: dict[str, Any] = {"run": f"{run.system}/{run.name}", "algo": cfg.algo, "steps": cfg.steps,
