@@ -48,21 +48,26 @@ TABULAR: dict = {}
 
 
 ARCH: dict[str, object] = {}  # FlowConfig fields of ilya's CNF, set from --ilya-arch
+ADJOINT = [False]  # ilya's CNFs backprop with the adjoint method, set from --adjoint
 ARCH_RNODE = [0.01]  # the RNODE weight of both regularisers, set from --rnode
 
 
 class IlyaModel:
-    def __init__(self, dim: int, hidden: tuple[int, ...], rnode: bool, atol: float, num_blocks: int):
+    def __init__(self, dim: int, hidden: tuple[int, ...], rnode: bool, atol: float, num_blocks: int,
+                 adjoint: bool = False):
         from ilya.ffjord import FlowConfig, SolverOptions, build_flow
 
         regs = ("kinetic", "jacobian") if rnode else ()
-        # ilya's defaults for 2D and tabular data (see ilya.ffjord.config.DEFAULTS); --ilya-arch overrides,
+        # ilya's defaults for 2D and tabular data (ilya.ffjord.config.DEFAULTS); --ilya-arch overrides,
         # e.g. the paper code's '{"layer": "concatsquash", "time_features": 0, "activation": "tanh"}'
-        arch = {"layer": "input", "time_features": 3, "activation": "elu", "T": 0.5, "train_T": True,
-                "num_blocks": num_blocks} | ARCH
+        from ilya.ffjord.config import DEFAULTS
+
+        d = DEFAULTS["toy" if dim == 2 else "tabular"]
+        arch = {k: d[k] for k in ("layer", "time_features", "activation")} | {
+            "T": 0.5, "train_T": True, "num_blocks": num_blocks} | ARCH
         self.flow = build_flow(FlowConfig(dim=dim, hidden=hidden, regularisers=regs,
-                                          solver=SolverOptions(atol=atol, rtol=atol), **arch))
-        self.rnode = rnode
+                                          solver=SolverOptions(atol=atol, rtol=atol, adjoint=adjoint), **arch))
+        self.rnode, self.adjoint = rnode, adjoint
 
     def parameters(self):
         return self.flow.parameters()
@@ -79,6 +84,8 @@ class IlyaModel:
         return nll, total
 
     def nfe_after_backward(self):
+        if self.adjoint:  # the adjoint re-evaluates f backwards in time
+            return self._fwd, self.flow.nfe() - self._fwd
         return self._fwd, self.flow.nfe_vjp()
 
     def test(self, x, batch=1000):
@@ -152,7 +159,7 @@ class ZukoNSF:
 
 def make(model: str, dim: int, hidden: tuple[int, ...], blocks: int, atol: float):
     if model in ("ilya", "ilya_rnode"):
-        return IlyaModel(dim, hidden, model == "ilya_rnode", atol, blocks)
+        return IlyaModel(dim, hidden, model == "ilya_rnode", atol, blocks, ADJOINT[0])
     if model == "zuko_cnf":
         return ZukoCNF(dim, hidden, atol)
     return ZukoNSF(dim, (64, 64) if dim == 2 else (10 * dim, 10 * dim))
@@ -160,7 +167,7 @@ def make(model: str, dim: int, hidden: tuple[int, ...], blocks: int, atol: float
 
 def run_one(model, batches, test_x, lr: float) -> dict:
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     nfe_f, nfe_b, losses = [], [], []
     for x in batches:
         nll, total = model.loss(torch.from_numpy(x))
@@ -172,10 +179,11 @@ def run_one(model, batches, test_x, lr: float) -> dict:
         nfe_b.append(b)
         losses.append(nll.item())
     secs = (time.time() - t0) / len(batches)
+    cpu = (time.process_time() - c0) / len(batches)  # one thread: fair when other jobs share the machine
     test_nll, test_nfe = model.test(torch.from_numpy(test_x))
     q = max(len(batches) // 4, 1)
     tail = lambda v: None if v[-1] is None else float(np.mean(v[-q:]))  # noqa: E731
-    return {"test_nll": test_nll, "s_per_iter": secs, "nfe_forward": tail(nfe_f), "nfe_backward": tail(nfe_b),
+    return {"test_nll": test_nll, "s_per_iter": secs, "cpu_s_per_iter": cpu, "nfe_forward": tail(nfe_f), "nfe_backward": tail(nfe_b),
             "test_nfe": test_nfe, "final_train_nll": float(np.mean(losses[-q:]))}
 
 
@@ -190,12 +198,14 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=["ilya", "ilya_rnode", "zuko_cnf", "zuko_nsf"])
     ap.add_argument("--ilya-arch", default="", help='FlowConfig fields of our CNF as JSON, e.g. '
                     '\'{"layer": "input", "time_features": 3, "activation": "elu", "T": 1.0, "train_T": false}\'')
+    ap.add_argument("--adjoint", action="store_true", help="ilya's CNFs backprop with the adjoint method")
     ap.add_argument("--rnode", type=float, default=0.01, help="weight of the kinetic and Jacobian terms")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/ffjord_vs_peers.json"))
     args = ap.parse_args()
     torch.set_num_threads(1)
     ARCH.update(json.loads(args.ilya_arch) if args.ilya_arch else {})
     ARCH_RNODE[0] = args.rnode
+    ADJOINT[0] = args.adjoint
 
     from ilya.core.errors import IlyaError
     from ilya.ffjord.data import load_tabular
