@@ -55,6 +55,33 @@ def staleness_figure(run: Run) -> list[Path]:
     return [save_figure(fig, run.plots_dir / "staleness_reuse.png", curves=2)]
 
 
+@run_figure("five", "winrates")
+def winrate_figure(run: Run) -> list[Path]:
+    """Win rates of the evaluations during training against both references, over game steps; the policy
+    --keep-best chose marked."""
+    gs = dict(zip(*run.series("game_steps"), strict=True))
+    fig, ax = new_figure()
+    curves = 0
+    for key, label in (("eval/win_rate_scripted", "vs the scripted bot"), ("eval/win_rate_random", "vs random heroes")):
+        steps, vals = run.series(key)
+        if steps:
+            ax.plot([gs.get(s, np.nan) for s in steps], vals, marker="o", markersize=3, label=label)
+            curves += 1
+    if curves == 0:
+        return []
+    _, best = run.series("eval/best_iteration")
+    kept = int(best[-1]) if best else -1
+    if kept in gs:
+        ax.axvline(gs[kept], color="gray", linestyle="--", label=f"kept policy (iteration {kept})")
+    ax.axhline(0.8, color="gray", linestyle=":", label="target 0.8")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("game steps of training")
+    ax.set_ylabel("win rate (evaluations during training)")
+    ax.set_title(f"five/{run.name}: win rate during training")
+    ax.legend()
+    return [save_figure(fig, run.plots_dir / "win_rates.png", curves=curves)]
+
+
 # ------------------------------------------------------------------------------------------ ablations
 ABLATION = re.compile(r"^abl-(?P<group>[a-z]+)-(?P<arm>[A-Za-z0-9.]+)-s(?P<seed>\d+)$")
 
