@@ -354,8 +354,14 @@ class ShortenConfig(RunConfig):
     """theorems to try"""
     limit: int = 100
     """theorems tried (fixed hash-chosen subset; 0 = all)"""
+    offset: int = 0
+    """skip the first N theorems of that fixed order, to continue over more of a split without redoing
+    theorems (`--offset 1500 --limit 700` tries the 1,501st to 2,200th)"""
     labels: list[str] | None = None
     """try these labels instead"""
+    combine: list[str] | None = None
+    """search nothing: merge the kept proofs of these shorten runs (names or folders) into one patch
+    against the database, which metamath-exe verifies whole"""
     e: int = 16
     """candidate steps per expansion"""
     d: int = 64
@@ -371,6 +377,12 @@ class ShortenConfig(RunConfig):
 
     def __post_init__(self) -> None:
         _at_least(1, e=self.e, d=self.d, batch=self.batch)
-        _at_least(0, limit=self.limit)
+        _at_least(0, limit=self.limit, offset=self.offset)
         _positive(time_limit=self.time_limit)
+        if self.labels and self.offset:
+            raise IlyaError("--offset counts theorems of --split: it cannot go with --labels")
+        if self.combine is not None and (self.labels or self.offset or self.model):
+            raise IlyaError("--combine merges finished runs: it cannot go with --labels, --offset or --model")
+        if self.combine is not None and not self.combine:
+            raise IlyaError("--combine: expected at least one shorten run")
 

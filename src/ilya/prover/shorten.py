@@ -8,20 +8,28 @@ uses no axiom that the original proof does not already depend on.  Statements an
 contributions, theorems marked "(Proof modification is discouraged.)" are not tried and labels marked
 "(New usage is discouraged.)" are not cited.  The result is written as
 ``shorter.patch``, a unified diff against the database, and ``shorter.jsonl``.
+
+Theorems whose set.mm proof has at most one ``|-`` step cannot get shorter and are not searched.
+``--offset`` continues over more of a split without redoing theorems, and ``--combine RUN ...`` merges
+the kept proofs of several runs into one patch that metamath-exe verifies whole (`combine`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+from ilya.core.errors import IlyaError
 from ilya.core.progress import progress
 from ilya.core.runs import Run
-from ilya.metamath import Database, Statement
-from ilya.prover.config import ShortenConfig
+from ilya.metamath import Database, MetamathError, Statement, load
+from ilya.prover.config import SPLITS, ShortenConfig
 from ilya.prover.dataset import load_database, pick_theorems, split_labels
 from ilya.prover.evaluate import check_with_metamath_exe, prove, verify_file_with_metamath_exe
 from ilya.prover.policies import make_policy, policy_spec
@@ -63,13 +71,42 @@ def axioms_of(db: Database, label: str, memo: dict[str, frozenset[str]]) -> froz
     return memo[label]
 
 
+def setmm_step_counts(data: Path) -> dict[str, int]:
+    """label -> ``|-`` steps of set.mm's proof, read from the dataset's splits (those that exist)."""
+    out: dict[str, int] = {}
+    for split in SPLITS:
+        path = Path(data) / f"{split}.jsonl"
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                lab = re.match(r'\{"label": "([^"]+)"', line)
+                n = re.search(r'"setmm_steps": (\d+)', line)
+                if lab and n:
+                    out[lab.group(1)] = int(n.group(1))
+    return out
+
+
+def pick(cfg: ShortenConfig) -> list[str]:
+    """The theorems a run tries: ``--labels``, else ``--limit`` of the split's fixed order after ``--offset``."""
+    if cfg.labels:
+        return list(cfg.labels)
+    order = pick_theorems(split_labels(cfg.data, cfg.split), cfg.offset + cfg.limit if cfg.limit else 0)
+    return order[cfg.offset:]
+
+
 def shorten(cfg: ShortenConfig) -> dict[str, Any]:
+    if cfg.combine is not None:
+        return combine(cfg)
     db = load_database(cfg.db, cfg.data)
     assert db.path is not None
     no_modify, no_usage = discouraged_labels(db.path)
-    labels = list(cfg.labels) if cfg.labels else pick_theorems(split_labels(cfg.data, cfg.split), cfg.limit)
+    labels = pick(cfg)
     skipped = [lab for lab in labels if lab in no_modify]
     labels = [lab for lab in labels if lab not in no_modify]
+    theirs = setmm_step_counts(cfg.data)
+    one_step = [lab for lab in labels if theirs.get(lab, 2) <= 1]  # nothing shorter than one step
+    labels = [lab for lab in labels if theirs.get(lab, 2) > 1]
     kind = "model" if cfg.model else "frequency"
     policy = make_policy(policy_spec(kind, cfg.model, cfg.data, cfg.runs_dir, device=cfg.device, threads=0,
                                      seed=cfg.seed), db)
@@ -83,6 +120,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         bar.close()
         proved = [r for r in rows if r["proved"]]
         rejections: list[dict[str, Any]] = [{"label": lab, "reason": "modification discouraged"} for lab in skipped]
+        rejections += [{"label": lab, "reason": "already one step", "setmm_steps": theirs[lab]} for lab in one_step]
         for r in rows:
             if not r["proved"]:
                 rejections.append({"label": r["label"], "reason": "not proved", "stopped": r.get("stopped")})
@@ -132,6 +170,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
                                     "setmm_steps": r["setmm_steps"]}) + "\n")
         figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped),
+                   "skipped_one_step": len(one_step),
                    "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
                    "rejected": dict(Counter(rej["reason"] for rej in rejections)),
@@ -144,4 +183,95 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
                  f"{'verified every proof' if whole['patch_verified_by_metamath_exe'] else 'found errors'})"))
         for r in kept:
             print(f"  {r['label']}: {r['steps']} steps (set.mm: {r['setmm_steps']})")
+    return figures
+
+
+def combine(cfg: ShortenConfig) -> dict[str, Any]:
+    """One patch from the kept proofs of several shorten runs (``--combine RUN ...``).
+
+    A label kept by more than one run keeps its proof with the fewest steps.  Every merged proof is
+    checked again in the patched database, by our kernel and by metamath-exe (a refused one is dropped,
+    with the reason "verifier"), and then metamath-exe verifies every proof of the patched database.
+    The rejection tallies of the runs are summed.
+    """
+    assert cfg.combine is not None
+    db = load_database(cfg.db, cfg.data)
+    assert db.path is not None
+    best: dict[str, dict[str, Any]] = {}
+    tallies: Counter[str] = Counter()
+    attempted = 0
+    sources: list[str] = []
+    for ref in cfg.combine:
+        src = Run.load(ref, cfg.runs_dir, system="prover")
+        kept = src.path / "shorter.jsonl"
+        if not kept.is_file():
+            raise IlyaError(f"run {ref!r} has no shorter.jsonl: not a finished `ilya prover shorten` run", file=kept)
+        for i, line in enumerate(kept.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                r = json.loads(line)
+                lab, steps = str(r["label"]), int(r["steps"])
+                str(r["proof"])
+            except (ValueError, KeyError, TypeError) as e:
+                raise IlyaError(f"not a kept-proof record ({e})", file=kept, line=i) from None
+            if lab not in db or db[lab].kind != "p":
+                raise IlyaError(f"{lab}: not a $p theorem of {db.path}", file=kept, line=i)
+            if lab not in best or steps < best[lab]["steps"]:
+                best[lab] = {**r, "run": src.name}
+        summary = src.path / "summary.json"
+        if summary.is_file():
+            figs = json.loads(summary.read_text())
+            tallies.update({str(k): int(v) for k, v in figs.get("rejected", {}).items()})
+            attempted += int(figs.get("attempted", 0))
+        sources.append(src.name)
+    rows = sorted(best.values(), key=lambda r: db[r["label"]].index)
+    proofs = {r["label"]: r["proof"] for r in rows}
+    with Run.open("prover", cfg) as run:
+        with tempfile.TemporaryDirectory() as tmp:  # our kernel, in the patched database
+            merged = Path(tmp) / "merged.mm"
+            db.write(merged, replacements=proofs)
+            ours = load(merged)
+            ok_ours: dict[str, bool] = {}
+            for lab in proofs:
+                try:
+                    ours.verify(lab)
+                    ok_ours[lab] = True
+                except MetamathError:
+                    ok_ours[lab] = False
+        exe_ok = check_with_metamath_exe(db, proofs) if proofs else {}
+        refused = [r for r in rows if not (ok_ours[r["label"]] and exe_ok.get(r["label"]))]
+        rows = [r for r in rows if ok_ours[r["label"]] and exe_ok.get(r["label"])]
+        with open(run.path / "rejections.jsonl", "w") as f:
+            for r in refused:
+                f.write(json.dumps({"label": r["label"], "reason": "verifier", "run": r["run"],
+                                    "ours": ok_ours[r["label"]], "metamath_exe": exe_ok.get(r["label"], False)}) + "\n")
+        patch = run.path / "shorter.patch"
+        whole: dict[str, Any] = {}
+        if rows:
+            new = run.path / "set.shorter.mm"
+            db.write(new, replacements={r["label"]: r["proof"] for r in rows})
+            diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
+            patch.write_text(diff.stdout)
+            if cfg.verify_patch:
+                t0 = time.perf_counter()
+                ok, tail = verify_file_with_metamath_exe(new)
+                whole = {"patch_verified_by_metamath_exe": ok,
+                         "patch_verify_seconds": round(time.perf_counter() - t0, 1), "patch_verify_report": tail}
+            new.unlink()
+        else:
+            patch.write_text("")
+        with open(run.path / "shorter.jsonl", "w") as f:
+            for r in rows:
+                f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
+                                    "setmm_steps": r["setmm_steps"], "run": r["run"]}) + "\n")
+        tallies.update({"verifier": len(refused)})
+        figures = {"combined_runs": sources, "attempted": attempted, "shorter_verified": len(rows),
+                   "refused_on_recheck": len(refused), "rejected": dict(+tallies),
+                   "paper_shorter_proofs": 23, **whole}
+        run.summary(**figures)
+    if not cfg.json:
+        print(f"prover shorten --combine: {len(rows)} shorter proofs from {len(sources)} runs; patch: {patch}"
+              + ("" if not whole else f" (the patched database: metamath-exe "
+                 f"{'verified every proof' if whole['patch_verified_by_metamath_exe'] else 'found errors'})"))
+        for r in rows:
+            print(f"  {r['label']}: {r['steps']} steps (set.mm: {r['setmm_steps']}) [{r['run']}]")
     return figures
