@@ -30,7 +30,9 @@ def test_offset_continues_the_fixed_order(dataset):
 @pytest.mark.parametrize("kw, msg", [({"offset": -1}, "--offset -1: expected at least 0"),
                                      ({"offset": 2, "labels": ["a1i"]}, "cannot go with --labels"),
                                      ({"combine": ["x"], "labels": ["a1i"]}, "--combine merges finished runs"),
-                                     ({"combine": []}, "expected at least one shorten run")])
+                                     ({"combine": []}, "expected at least one shorten run"),
+                                     ({"min_setmm_steps": 1}, "--min-setmm-steps 1: expected at least 2"),
+                                     ({"min_setmm_steps": 5, "max_setmm_steps": 4}, "expected at least --min")])
 def test_shorten_flags_are_validated(kw, msg):
     from ilya.prover.config import ShortenConfig
 
@@ -124,3 +126,25 @@ def test_combine_refuses_a_broken_record(slice_db, dataset, tmp_path):
     (folder / "shorter.jsonl").unlink()
     with pytest.raises(IlyaError, match="no shorter.jsonl"):
         combine(cfg)
+
+
+def test_the_step_range_leaves_theorems_out_with_the_reason(slice_db, dataset, tmp_path, capsys):
+    from ilya.cli import main
+    from ilya.prover.shorten import setmm_step_counts
+    from ilya.prover.slicing import discouraged_labels
+
+    no_modify = discouraged_labels(slice_db[0])[0]
+    counts = setmm_step_counts(dataset[0])
+    by_steps = {n: lab for lab, n in sorted(counts.items(), reverse=True) if n >= 2 and lab not in no_modify}
+    short, middle, long = sorted(by_steps)[0], sorted(by_steps)[1], sorted(by_steps)[-1]
+    assert short < middle < long
+    two, mid, long_lab = by_steps[short], by_steps[middle], by_steps[long]
+    assert main(["prover", "shorten", "--db", str(slice_db[0]), "--data", str(dataset[0]), "--labels", two, long_lab,
+                 mid, "--min-setmm-steps", str(middle), "--max-setmm-steps", str(middle), "--runs-dir", str(tmp_path),
+                 "--run", "r", "--d", "4", "--json", "--no-verify-patch"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["attempted"] == 1 and out["skipped_step_range"] == 2  # only `mid` is searched
+    rej = {r["label"]: r for r in _jsonl(tmp_path / "prover" / "r" / "rejections.jsonl")}
+    assert rej[two] == {"label": two, "reason": "outside the step range", "setmm_steps": short}
+    assert rej[long_lab] == {"label": long_lab, "reason": "outside the step range", "setmm_steps": long}
+    assert mid not in rej or rej[mid]["reason"] in ("not proved", "not shorter")

@@ -359,6 +359,11 @@ class ShortenConfig(RunConfig):
     theorems (`--offset 1500 --limit 700` tries the 1,501st to 2,200th)"""
     labels: list[str] | None = None
     """try these labels instead"""
+    min_setmm_steps: int = 2
+    """do not search theorems whose set.mm proof has fewer |- steps (below 2 nothing can be shorter)"""
+    max_setmm_steps: int = 0
+    """do not search theorems whose set.mm proof has more |- steps (0 = no cap; the baseline proves
+    next to none above 40)"""
     combine: list[str] | None = None
     """search nothing: merge the kept proofs of these shorten runs (names or folders) into one patch
     against the database, which metamath-exe verifies whole"""
@@ -377,7 +382,11 @@ class ShortenConfig(RunConfig):
 
     def __post_init__(self) -> None:
         _at_least(1, e=self.e, d=self.d, batch=self.batch)
-        _at_least(0, limit=self.limit, offset=self.offset)
+        _at_least(0, limit=self.limit, offset=self.offset, max_setmm_steps=self.max_setmm_steps)
+        _at_least(2, min_setmm_steps=self.min_setmm_steps)
+        if self.max_setmm_steps and self.max_setmm_steps < self.min_setmm_steps:
+            raise IlyaError(f"--max-setmm-steps {self.max_setmm_steps}: expected at least --min-setmm-steps "
+                            f"{self.min_setmm_steps} (or 0: no cap)")
         _positive(time_limit=self.time_limit)
         if self.labels and self.offset:
             raise IlyaError("--offset counts theorems of --split: it cannot go with --labels")

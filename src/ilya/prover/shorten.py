@@ -9,7 +9,8 @@ contributions, theorems marked "(Proof modification is discouraged.)" are not tr
 "(New usage is discouraged.)" are not cited.  The result is written as
 ``shorter.patch``, a unified diff against the database, and ``shorter.jsonl``.
 
-Theorems whose set.mm proof has at most one ``|-`` step cannot get shorter and are not searched.
+Theorems whose set.mm proof has at most one ``|-`` step cannot get shorter and are not searched;
+``--min-setmm-steps`` / ``--max-setmm-steps`` leave out more (the budget goes where proofs are found).
 ``--offset`` continues over more of a split without redoing theorems, and ``--combine RUN ...`` merges
 the kept proofs of several runs into one patch that metamath-exe verifies whole (`combine`).
 """
@@ -104,9 +105,11 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     labels = pick(cfg)
     skipped = [lab for lab in labels if lab in no_modify]
     labels = [lab for lab in labels if lab not in no_modify]
-    theirs = setmm_step_counts(cfg.data)
+    theirs = setmm_step_counts(cfg.data)  # labels not in the dataset are always tried
     one_step = [lab for lab in labels if theirs.get(lab, 2) <= 1]  # nothing shorter than one step
-    labels = [lab for lab in labels if theirs.get(lab, 2) > 1]
+    lo, hi = cfg.min_setmm_steps, cfg.max_setmm_steps or float("inf")
+    out_of_range = [lab for lab in labels if lab in theirs and not lo <= theirs[lab] <= hi and lab not in one_step]
+    labels = [lab for lab in labels if lab not in theirs or lo <= theirs[lab] <= hi]
     kind = "model" if cfg.model else "frequency"
     policy = make_policy(policy_spec(kind, cfg.model, cfg.data, cfg.runs_dir, device=cfg.device, threads=0,
                                      seed=cfg.seed), db)
@@ -121,6 +124,8 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         proved = [r for r in rows if r["proved"]]
         rejections: list[dict[str, Any]] = [{"label": lab, "reason": "modification discouraged"} for lab in skipped]
         rejections += [{"label": lab, "reason": "already one step", "setmm_steps": theirs[lab]} for lab in one_step]
+        rejections += [{"label": lab, "reason": "outside the step range", "setmm_steps": theirs[lab]}
+                       for lab in out_of_range]
         for r in rows:
             if not r["proved"]:
                 rejections.append({"label": r["label"], "reason": "not proved", "stopped": r.get("stopped")})
@@ -170,7 +175,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
                                     "setmm_steps": r["setmm_steps"]}) + "\n")
         figures = {"attempted": len(rows), "skipped_modification_discouraged": len(skipped),
-                   "skipped_one_step": len(one_step),
+                   "skipped_one_step": len(one_step), "skipped_step_range": len(out_of_range),
                    "proved": len(proved), "shorter_found": len(shorter),
                    "shorter_verified": len(kept), "metamath_exe_accepted": sum(exe_ok.values()),
                    "rejected": dict(Counter(rej["reason"] for rej in rejections)),
