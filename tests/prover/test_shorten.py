@@ -117,7 +117,7 @@ def test_combine_refuses_a_broken_record(slice_db, dataset, tmp_path):
 
     folder = tmp_path / "prover" / "bad"
     folder.mkdir(parents=True)
-    (folder / "config.json").write_text("{}")
+    (folder / "config.json").write_text(json.dumps({"db": str(slice_db[0])}))
     (folder / "shorter.jsonl").write_text('{"label": "a1i", "proof": "x", "steps": 1}\n{"label": \n')
     cfg = ShortenConfig(db=slice_db[0], data=dataset[0], runs_dir=tmp_path, run="m", combine=["bad"])
     with pytest.raises(IlyaError, match="not a kept-proof record") as e:
@@ -148,3 +148,16 @@ def test_the_step_range_leaves_theorems_out_with_the_reason(slice_db, dataset, t
     assert rej[two] == {"label": two, "reason": "outside the step range", "setmm_steps": short}
     assert rej[long_lab] == {"label": long_lab, "reason": "outside the step range", "setmm_steps": long}
     assert mid not in rej or rej[mid]["reason"] in ("not proved", "not shorter")
+
+
+def test_combine_refuses_a_run_of_another_database(slice_db, dataset, tmp_path):
+    from ilya.prover.config import ShortenConfig
+    from ilya.prover.shorten import combine
+
+    folder = tmp_path / "prover" / "other"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"db": str(tmp_path / "iset.mm")}))
+    (folder / "shorter.jsonl").write_text("")
+    cfg = ShortenConfig(db=slice_db[0], data=dataset[0], runs_dir=tmp_path, run="m", combine=["other"])
+    with pytest.raises(IlyaError, match="its proofs belong to that database"):
+        combine(cfg)

@@ -209,6 +209,10 @@ def combine(cfg: ShortenConfig) -> dict[str, Any]:
     for ref in cfg.combine:
         src = Run.load(ref, cfg.runs_dir, system="prover")
         kept = src.path / "shorter.jsonl"
+        theirs_db = src.config.get("db")
+        if (Path(theirs_db).resolve() if theirs_db else None) != (Path(cfg.db).resolve() if cfg.db else None):
+            raise IlyaError(f"run {ref!r} searched --db {theirs_db}, not {cfg.db}: its proofs belong to that database",
+                            file=src.path / "config.json")
         if not kept.is_file():
             raise IlyaError(f"run {ref!r} has no shorter.jsonl: not a finished `ilya prover shorten` run", file=kept)
         for i, line in enumerate(kept.read_text(encoding="utf-8").splitlines(), 1):
