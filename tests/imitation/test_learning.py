@@ -83,25 +83,29 @@ def test_aux_loss_makes_the_policy_read_the_demonstration(tmp_path: Path) -> Non
     assert got[1.0][1] > 5 * got[0.0][1], got    # measured: the move changes by 0.081 against 0.003
 
 
+def recipe(runs_dir: Path, seed: int) -> TrainConfig:
+    """The robust recipe of docs/imitation.md (ours beyond the paper: the additions there, --ema, --select-every)."""
+    return TrainConfig(runs_dir=runs_dir, run=f"dagger-seed{seed}", seed=seed, algo="dagger", steps=16000,
+                       dagger_start=0.3, dagger_rounds=8, select_every=800, ema=0.999, eval_trials=10,
+                       log_every=100, threads=1, optim=OptimConfig(optimizer="adamax", lr=1e-3, grad_clip=1.0))
+
+
 @pytest.mark.slow
 def test_dagger_default_task_set(tmp_path: Path) -> None:
-    """The real training (about 8-9 CPU-minutes, one thread): DAgger, 8000 steps, on the default 40/12 task set.
-
-    Measured on 2026-12-03 (runs/imitation/dagger-8k, the same configuration; this test reproduced it exactly,
-    the training is deterministic on the CPU): 2-stage test tasks 100 % (30/30), test tasks by stages
-    90/100/60/70/80 %, training tasks 92.5/85/79/59/50 %.  Not robust: seed 1 gives 63 % on 2-stage test
-    tasks, and variants 0-77 % (docs/imitation.md, Seeds): this test holds the best of six runs, seed 0's,
-    which it reproduces exactly.
+    """The real training (about 15-18 CPU-minutes per seed, one thread, so ~50 minutes): DAgger, 16000 steps with
+    weight averaging and model selection on validation episodes of the training tasks, three seeds, on the default
+    40/12 task set.  The issue's goal over seeds: mean success on 2-stage test tasks >= 90 %, and success falling
+    with the number of stages on training tasks (mean over seeds).  Measured on 2026-12-03: docs/imitation.md,
+    Results (runs/imitation/dagger-16k-ema-seed{0,1,2}; the training is deterministic on the CPU for a seed).
     """
-    cfg = TrainConfig(runs_dir=tmp_path, run="dagger", algo="dagger", steps=8000, dagger_start=0.4, dagger_rounds=4,
-                      eval_trials=10, log_every=100, threads=1,
-                      optim=OptimConfig(optimizer="adamax", lr=1e-3, grad_clip=1.0))
     from ilya.imitation.train import train
 
-    res = train(cfg)
-    assert res["expert"]["success"] == 1.0
-    test, tr = res["test"]["by_stages"], res["train"]["by_stages"]
-    assert test["2"]["success"] >= 0.9                      # the issue's goal
-    # success falls with the number of stages, as in the paper
-    assert tr["1"]["success"] > tr["3"]["success"] > tr["5"]["success"]
-    assert (test["1"]["success"] + test["2"]["success"]) / 2 > (test["4"]["success"] + test["5"]["success"]) / 2
+    two, tr = [], {n: [] for n in ("1", "3", "5")}
+    for seed in (0, 1, 2):
+        res = train(recipe(tmp_path, seed))
+        assert res["expert"]["success"] == 1.0
+        two.append(res["test"]["by_stages"]["2"]["success"])
+        for n in tr:
+            tr[n].append(res["train"]["by_stages"][n]["success"])
+    assert np.mean(two) >= 0.9, two                                        # the issue's goal, over seeds
+    assert np.mean(tr["1"]) > np.mean(tr["3"]) > np.mean(tr["5"]), tr     # falls with the stages, as in the paper
