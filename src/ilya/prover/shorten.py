@@ -96,6 +96,26 @@ def pick(cfg: ShortenConfig) -> list[str]:
     return order[cfg.offset:]
 
 
+def _write_patch(folder: Path, db: Database, proofs: dict[str, str], verify: bool) -> dict[str, Any]:
+    """``shorter.patch``: a unified diff of set.mm with ``proofs`` put in (empty when there are none);
+    with ``verify``, metamath-exe checks every proof of the patched database and its verdict is returned."""
+    patch, whole = folder / "shorter.patch", {}
+    if not proofs:
+        patch.write_text("")
+        return whole
+    new = folder / "set.shorter.mm"
+    db.write(new, replacements=proofs)
+    diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
+    patch.write_text(diff.stdout)
+    if verify:
+        t0 = time.perf_counter()
+        ok, tail = verify_file_with_metamath_exe(new)
+        whole = {"patch_verified_by_metamath_exe": ok,
+                 "patch_verify_seconds": round(time.perf_counter() - t0, 1), "patch_verify_report": tail}
+    new.unlink()
+    return whole
+
+
 def shorten(cfg: ShortenConfig) -> dict[str, Any]:
     if cfg.combine is not None:
         return combine(cfg)
@@ -155,21 +175,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         with open(run.path / "rejections.jsonl", "w") as f:
             for rej in rejections:
                 f.write(json.dumps(rej) + "\n")
-        patch = run.path / "shorter.patch"
-        whole: dict[str, Any] = {}
-        if kept:
-            new = run.path / "set.shorter.mm"
-            db.write(new, replacements={r["label"]: r["proof"] for r in kept})
-            diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
-            patch.write_text(diff.stdout)
-            if cfg.verify_patch:  # the patched database, every proof in it, by metamath-exe
-                t0 = time.perf_counter()
-                ok, tail = verify_file_with_metamath_exe(new)
-                whole = {"patch_verified_by_metamath_exe": ok, "patch_verify_seconds": round(time.perf_counter() - t0, 1),
-                         "patch_verify_report": tail}
-            new.unlink()
-        else:
-            patch.write_text("")
+        whole = _write_patch(run.path, db, {r["label"]: r["proof"] for r in kept}, cfg.verify_patch)
         with open(run.path / "shorter.jsonl", "w") as f:
             for r in kept:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
@@ -183,7 +189,7 @@ def shorten(cfg: ShortenConfig) -> dict[str, Any]:
         run.summary(**figures)
     if not cfg.json:
         print(f"prover shorten: {len(proved)}/{len(rows)} proved, {len(shorter)} shorter than set.mm, "
-              f"{len(kept)} kept (both verifiers, no new axioms); patch: {patch}"
+              f"{len(kept)} kept (both verifiers, no new axioms); patch: {run.path / 'shorter.patch'}"
               + ("" if not whole else f" (the patched database: metamath-exe "
                  f"{'verified every proof' if whole['patch_verified_by_metamath_exe'] else 'found errors'})"))
         for r in kept:
@@ -253,21 +259,7 @@ def combine(cfg: ShortenConfig) -> dict[str, Any]:
             for r in refused:
                 f.write(json.dumps({"label": r["label"], "reason": "verifier", "run": r["run"],
                                     "ours": ok_ours[r["label"]], "metamath_exe": exe_ok.get(r["label"], False)}) + "\n")
-        patch = run.path / "shorter.patch"
-        whole: dict[str, Any] = {}
-        if rows:
-            new = run.path / "set.shorter.mm"
-            db.write(new, replacements={r["label"]: r["proof"] for r in rows})
-            diff = subprocess.run(["diff", "-u", str(db.path), str(new)], capture_output=True, text=True)
-            patch.write_text(diff.stdout)
-            if cfg.verify_patch:
-                t0 = time.perf_counter()
-                ok, tail = verify_file_with_metamath_exe(new)
-                whole = {"patch_verified_by_metamath_exe": ok,
-                         "patch_verify_seconds": round(time.perf_counter() - t0, 1), "patch_verify_report": tail}
-            new.unlink()
-        else:
-            patch.write_text("")
+        whole = _write_patch(run.path, db, {r["label"]: r["proof"] for r in rows}, cfg.verify_patch)
         with open(run.path / "shorter.jsonl", "w") as f:
             for r in rows:
                 f.write(json.dumps({"label": r["label"], "proof": r["proof"], "steps": r["steps"],
@@ -278,7 +270,7 @@ def combine(cfg: ShortenConfig) -> dict[str, Any]:
                    "paper_shorter_proofs": 23, **whole}
         run.summary(**figures)
     if not cfg.json:
-        print(f"prover shorten --combine: {len(rows)} shorter proofs from {len(sources)} runs; patch: {patch}"
+        print(f"prover shorten --combine: {len(rows)} shorter proofs from {len(sources)} runs; patch: {run.path / 'shorter.patch'}"
               + ("" if not whole else f" (the patched database: metamath-exe "
                  f"{'verified every proof' if whole['patch_verified_by_metamath_exe'] else 'found errors'})"))
         for r in rows:
