@@ -19,12 +19,17 @@ Two physics modes:
 
 from __future__ import annotations
 
+import os
 from typing import Any, Literal
 
-import gymnasium as gym
-import mujoco as _mujoco
-import numpy as np
-from gymnasium import spaces
+# MuJoCo picks its OpenGL backend when it is first imported: offscreen EGL unless the user chose one
+# (osmesa works too; GLFW needs a display).
+os.environ.setdefault("MUJOCO_GL", "egl")
+
+import gymnasium as gym  # noqa: E402
+import mujoco as _mujoco  # noqa: E402
+import numpy as np  # noqa: E402
+from gymnasium import spaces  # noqa: E402
 
 from ilya.imitation.scene import BLOCK_HALF, FINGER_CLOSED, FINGER_OPEN, HAND_START, scene_xml
 from ilya.imitation.tasks import Task, parse_layout

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-os.environ.setdefault("MUJOCO_GL", "egl")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from ilya.core.errors import IlyaError  # noqa: E402
-from ilya.core.runs import Run  # noqa: E402
-from ilya.imitation.config import VideoConfig  # noqa: E402
-from ilya.imitation.env import BlockStackEnv  # noqa: E402
-from ilya.imitation.expert import expert_action  # noqa: E402
-from ilya.imitation.tasks import parse_layout  # noqa: E402
+from ilya.core.errors import IlyaError
+from ilya.core.runs import Run
+from ilya.imitation.config import VideoConfig
+from ilya.imitation.env import BlockStackEnv  # sets MUJOCO_GL=egl before MuJoCo is imported
+from ilya.imitation.expert import expert_action
+from ilya.imitation.tasks import parse_layout
 
 
 def record(env: BlockStackEnv, act: object, seed: int, every: int = 2) -> tuple[list[np.ndarray], dict]:
