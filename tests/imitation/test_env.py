@@ -73,3 +73,22 @@ def test_random_policy_rarely_succeeds() -> None:
                 break
         wins += int(info["success"])
     assert wins == 0
+
+
+def test_renders_offscreen_whatever_imported_mujoco_first() -> None:
+    """The demo trains (importing MuJoCo) before it records videos: rendering must still find EGL."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import ilya.imitation.train\n"
+            "from ilya.imitation.env import BlockStackEnv\n"
+            "env = BlockStackEnv('ab', n_blocks=2, max_blocks=2, render_mode='rgb_array', width=64, height=48)\n"
+            "env.reset(seed=0)\n"
+            "frame = env.render()\n"
+            "print(frame.shape, int(frame.max()))\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MUJOCO_GL", "PYOPENGL_PLATFORM", "DISPLAY")}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    shape, top = r.stdout.split(") ")
+    assert shape == "(48, 64, 3" and int(top) > 0  # a real picture, not a blank buffer
