@@ -39,11 +39,8 @@ def _load(ref: str, runs_dir: Any, policy: str = "latest") -> tuple[Run, FivePol
     run = Run.load(ref, runs_dir, system="five")
     if "game" not in run.config or "model" not in run.config:
         raise IlyaError(f"run {run.system}/{run.name} is not a five training run", file=run.path / "config.json")
-    model, _ = load_policy(run)
-    game = run_game_config(run)
-    if policy == "best":
-        model, _ = load_best(run)
-    return run, model, game
+    model, _ = load_best(run) if policy == "best" else load_policy(run)
+    return run, model, run_game_config(run)
 
 
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
