@@ -41,8 +41,7 @@ def test_shorten_flags_are_validated(kw, msg):
 
 
 def test_setmm_step_counts_match_the_records(dataset):
-    from ilya.prover.dataset import TheoremRecord
-    from ilya.prover.shorten import setmm_step_counts
+    from ilya.prover.dataset import TheoremRecord, setmm_step_counts
 
     counts = setmm_step_counts(dataset[0])
     for split in ("train", "valid", "test"):
@@ -63,7 +62,7 @@ def _two_roundabout_theorems(slice_db, tmp_path):
 
 def test_one_step_theorems_are_not_searched(slice_db, dataset, tmp_path, capsys):
     from ilya.cli import main
-    from ilya.prover.shorten import setmm_step_counts
+    from ilya.prover.dataset import setmm_step_counts
 
     counts = setmm_step_counts(dataset[0])
     one = sorted(lab for lab, n in counts.items() if n <= 1)
@@ -130,7 +129,7 @@ def test_combine_refuses_a_broken_record(slice_db, dataset, tmp_path):
 
 def test_the_step_range_leaves_theorems_out_with_the_reason(slice_db, dataset, tmp_path, capsys):
     from ilya.cli import main
-    from ilya.prover.shorten import setmm_step_counts
+    from ilya.prover.dataset import setmm_step_counts
     from ilya.prover.slicing import discouraged_labels
 
     no_modify = discouraged_labels(slice_db[0])[0]

@@ -352,6 +352,22 @@ def split_labels(data: Path, split: Split, clean: bool = False) -> list[str]:
     return out
 
 
+def setmm_step_counts(data: Path) -> dict[str, int]:
+    """label -> ``|-`` steps of set.mm's proof, read from the dataset's splits (those that exist)."""
+    out: dict[str, int] = {}
+    for split in SPLITS:
+        path = Path(data) / f"{split}.jsonl"
+        if not path.is_file():
+            continue
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                lab = re.match(r'\{"label": "([^"]+)"', line)
+                n = re.search(r'"setmm_steps": (\d+)', line)
+                if lab and n:
+                    out[lab.group(1)] = int(n.group(1))
+    return out
+
+
 def split_flags(data: Path, split: Split) -> dict[str, list[str]]:
     """label -> why it is not clean (empty: clean) for every theorem of a valid/test split."""
     if split == "train":

@@ -18,7 +18,6 @@ the kept proofs of several runs into one patch that metamath-exe verifies whole 
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import tempfile
 import time
@@ -30,8 +29,8 @@ from ilya.core.errors import IlyaError
 from ilya.core.progress import progress
 from ilya.core.runs import Run
 from ilya.metamath import Database, MetamathError, Statement, load
-from ilya.prover.config import SPLITS, ShortenConfig
-from ilya.prover.dataset import load_database, pick_theorems, split_labels
+from ilya.prover.config import ShortenConfig
+from ilya.prover.dataset import load_database, pick_theorems, setmm_step_counts, split_labels
 from ilya.prover.evaluate import check_with_metamath_exe, prove, verify_file_with_metamath_exe
 from ilya.prover.policies import make_policy, policy_spec
 from ilya.prover.search import SearchConfig
@@ -70,22 +69,6 @@ def axioms_of(db: Database, label: str, memo: dict[str, frozenset[str]]) -> froz
         memo[lab] = frozenset(acc)
         stack.pop()
     return memo[label]
-
-
-def setmm_step_counts(data: Path) -> dict[str, int]:
-    """label -> ``|-`` steps of set.mm's proof, read from the dataset's splits (those that exist)."""
-    out: dict[str, int] = {}
-    for split in SPLITS:
-        path = Path(data) / f"{split}.jsonl"
-        if not path.is_file():
-            continue
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                lab = re.match(r'\{"label": "([^"]+)"', line)
-                n = re.search(r'"setmm_steps": (\d+)', line)
-                if lab and n:
-                    out[lab.group(1)] = int(n.group(1))
-    return out
 
 
 def pick(cfg: ShortenConfig) -> list[str]:
