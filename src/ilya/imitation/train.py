@@ -252,6 +252,10 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             averaged.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in trainer.extra["ema"].items()})
         averaged.eval()
         acting = averaged if cfg.ema > 0 else model       # the policy DAgger and the validation roll out
+        # parameters() and buffers() list a shared tensor (the block encoder) once; state_dict() twice.
+        # load_state_dict copies in place, so these tensors stay the model's for the whole run.
+        ema_pairs = [*zip(averaged.parameters(), model.parameters(), strict=True),
+                     *zip(averaged.buffers(), model.buffers(), strict=True)]
 
         def extras() -> dict[str, Any]:
             ema = {k: v.copy() for k, v in state_numpy(averaged).items()} if cfg.ema > 0 else {}
@@ -285,10 +289,7 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             stats = trainer.step(loss)
             if cfg.ema > 0:
                 with torch.no_grad():
-                    # parameters() and buffers() list a shared tensor (the block encoder) once; state_dict() twice
-                    pairs = [*zip(averaged.parameters(), model.parameters(), strict=True),
-                             *zip(averaged.buffers(), model.buffers(), strict=True)]
-                    for a, v in pairs:
+                    for a, v in ema_pairs:
                         if a.dtype.is_floating_point:
                             a.mul_(cfg.ema).add_(v.detach(), alpha=1.0 - cfg.ema)
                         else:
@@ -299,13 +300,14 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
                         **{f"train/{k}": v for k, v in aparts.items()}, **stats)
             if trainer.due(step, cfg.heldout_every):
                 run.log(step + 1, **heldout_metrics(model, held, cfg, device))
-            if select_due(cfg, step):
+            checking = select_due(cfg, step)
+            if checking:
                 val = validate(acting, cfg, data)
                 score = (val["select/success"], val["select/stages"])
                 if not best or score >= (best["success"], best["stages"]):   # ties: the later weights
                     best = {"step": step + 1, "success": score[0], "stages": score[1], "model": {k: v.copy() for k, v in state_numpy(acting).items()}}   # numpy views alias the live weights
                 run.log(step + 1, **val, **{"select/best_step": float(best["step"])})
-            if trainer.due(step, cfg.ckpt_every) or (select_due(cfg, step) and step + 1 < cfg.steps):
+            if trainer.due(step, cfg.ckpt_every) or (checking and step + 1 < cfg.steps):
                 trainer.save(run, step + 1, **extras())
         if best:   # ours: end with the weights that did best on the validation episodes (training tasks)
             model.load_state_dict({k: torch.as_tensor(v) for k, v in best["model"].items()})
