@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Real data and tools: Metamath + set.mm, Fashion-MNIST, Coq + mathcomp (GamePad), Chromium (browser tests),
-# OSMesa (MuJoCo offscreen rendering), and the standard compressors the Sparse Transformer is measured against.
+# EGL + OSMesa with Mesa's software drivers (MuJoCo offscreen rendering), and the standard compressors
+# the Sparse Transformer is measured against.
 DEBS=(metamath metamath-databases dataset-fashion-mnist coq libcoq-mathcomp chromium chromium-driver
-      libosmesa6 libegl1 xz-utils zstd p7zip-full zpaq)
+      libosmesa6 libegl1 libgl1-mesa-dri xz-utils zstd p7zip-full zpaq)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
