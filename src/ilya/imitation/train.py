@@ -70,18 +70,23 @@ class Pools:
         self.n_demo_pairs = [len(o) for o in self.obs]
         self.extra_obs: list[list[np.ndarray]] = [[] for _ in self.demos]
         self.extra_act: list[list[np.ndarray]] = [[] for _ in self.demos]
+        self._pools: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}   # concatenated, until an add
 
     def add(self, task: int, obs: np.ndarray, act: np.ndarray) -> None:
         self.extra_obs[task].append(obs)
         self.extra_act[task].append(act)
+        self._pools.pop(task, None)
 
     def pool(self, task: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(obs, actions, source demonstration or -1) of everything a task's examples are drawn from."""
+        """(obs, actions, source demonstration or -1) of everything a task's examples are drawn from (kept
+        concatenated between DAgger rounds: with large pools the copy per batch cost a fifth of a step)."""
         if not self.extra_obs[task]:
             return self.obs[task], self.act[task], self._src[task]
-        eo, ea = np.concatenate(self.extra_obs[task]), np.concatenate(self.extra_act[task])
-        return (np.concatenate([self.obs[task], eo]), np.concatenate([self.act[task], ea]),
-                np.concatenate([self._src[task], np.full(len(eo), -1)]))
+        if task not in self._pools:
+            eo, ea = np.concatenate(self.extra_obs[task]), np.concatenate(self.extra_act[task])
+            self._pools[task] = (np.concatenate([self.obs[task], eo]), np.concatenate([self.act[task], ea]),
+                                 np.concatenate([self._src[task], np.full(len(eo), -1)]))
+        return self._pools[task]
 
     def state(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -96,6 +101,7 @@ class Pools:
             if f"obs{t}" in state:
                 self.extra_obs[t] = [np.asarray(state[f"obs{t}"], np.float32)]
                 self.extra_act[t] = [np.asarray(state[f"act{t}"], np.float32)]
+                self._pools.pop(t, None)
 
     @property
     def extra_pairs(self) -> int:
