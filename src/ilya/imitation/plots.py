@@ -6,6 +6,9 @@
   numbers as dashed lines.
 * ``stages_seeds`` (paper figure): the same, mean ± s.e. over the seeds of every recipe trained with 3 seeds or
   more, test and training tasks side by side.
+* ``stages_task_sets`` (paper figure): one figure per task set other than the default one (e.g. the paper's 140 /
+  43 tasks of 10 blocks): test and training tasks side by side, the latest run of each algorithm with Wilson
+  intervals, the expert and the paper's numbers beside.  ``stages`` and ``stages_seeds`` hold the default set only.
 """
 
 from __future__ import annotations
@@ -27,6 +30,15 @@ PAPER_TEST = {
 """Duan et al. 2017, test tasks, conditioned on the whole demonstration (percent)"""
 COLOURS = {"dagger": "#d62728", "bc": "#1f77b4", "expert": "#2ca02c"}
 NAMES = {"dagger": "DAgger", "bc": "BC"}
+TASK_SET_KEYS = ("max_blocks", "max_stages", "train_tasks", "test_tasks", "task_seed", "physics")
+"""the config keys that name a task set"""
+DEFAULT_TASK_SET = (6, 5, 40, 12, 0, "hybrid")
+"""the default task set's values of TASK_SET_KEYS (`ilya.imitation.config.TaskSetConfig`)"""
+
+
+def task_set_of(run: Run) -> tuple[Any, ...]:
+    """The task set a run was trained on, as the values of TASK_SET_KEYS (defaults where the config lacks one)."""
+    return tuple(run.config.get(k, d) for k, d in zip(TASK_SET_KEYS, DEFAULT_TASK_SET, strict=True))
 
 
 def _curve(res: dict[str, Any]) -> tuple[list[int], list[float], list[float], list[float]]:
@@ -83,7 +95,7 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
     latest: dict[str, tuple[float, dict[str, Any], Run]] = {}
     expert: dict[str, Any] | None = None
     for run in runs:
-        if run.system != "imitation":
+        if run.system != "imitation" or task_set_of(run) != DEFAULT_TASK_SET:
             continue
         mtime = (run.path / "summary.json").stat().st_mtime if (run.path / "summary.json").exists() else 0.0
         for label, res in variants(run).items():
@@ -130,7 +142,7 @@ def seed_groups(runs: list[Run], min_seeds: int = 3) -> dict[str, list[Run]]:
     or more; the name is the first run's, less a trailing ``-seedN``."""
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        if run.system != "imitation" or "test" not in run.read_summary():
+        if run.system != "imitation" or "test" not in run.read_summary() or task_set_of(run) != DEFAULT_TASK_SET:
             continue
         key = json.dumps({k: v for k, v in run.config.items() if k not in SEED_FREE}, sort_keys=True, default=str)
         groups.setdefault(key, []).append(run)
@@ -216,6 +228,63 @@ def draw_seed_means(runs: list[Run], out: Path) -> Path | None:
     return save_figure(fig, out / "imitation_stages_seeds.png", curves=curves)
 
 
+def draw_task_set(runs: list[Run], out: Path, task_set: tuple[Any, ...]) -> Path | None:
+    """Success against number of stages on one task set: test tasks (left) and training tasks (right), the latest
+    finished run of each algorithm (whole demonstration, 1 demo) with 95 % Wilson bands, the expert of the runs'
+    own evaluation (test tasks) and the paper's numbers (test tasks) beside."""
+    latest: dict[str, tuple[float, Run]] = {}
+    for run in runs:
+        s = run.read_summary()
+        if run.system != "imitation" or "test" not in s or task_set_of(run) != task_set:
+            continue
+        mtime = (run.path / "summary.json").stat().st_mtime
+        algo = str(s.get("algo", "?"))
+        if run.config.get("conditioning", "demo") == "demo" and (algo not in latest or mtime > latest[algo][0]):
+            latest[algo] = (mtime, run)
+    if not latest:
+        return None
+    fig, axes = new_figure(1, 2, figsize=(12, 4.6), sharey=True)
+    curves = 0
+    expert: dict[str, Any] | None = None
+    for algo, (_, run) in sorted(latest.items()):
+        s = run.read_summary()
+        for ax, split in zip(axes, ("test", "train"), strict=True):
+            if split not in s:
+                continue
+            xs, ys, lo, hi = _curve(s[split])
+            ax.plot(xs, ys, "-", marker="o", color=COLOURS.get(algo, "k"),
+                    label=f"ours: {NAMES.get(algo, algo)} ({run.name}, {s.get('steps')} steps)")
+            ax.fill_between(xs, lo, hi, alpha=0.12, color=COLOURS.get(algo, "k"))
+            curves += 1
+        expert = s.get("expert", expert)
+    if expert is not None:
+        xs, ys, _, _ = _curve(expert)
+        axes[0].plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
+        curves += 1
+    for algo, pts in PAPER_TEST.items():
+        axes[0].plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
+                     label=f"paper: {NAMES[algo]} (140/43 tasks, 10 blocks)")
+        curves += 1
+    blocks, stages, n_train, n_test = task_set[:4]
+    axes[0].set_title(f"test tasks ({n_test} held-out layouts)")
+    axes[1].set_title(f"training tasks ({n_train} layouts, fresh initial states)")
+    for ax in axes:
+        ax.set_xlabel("number of stages")
+        ax.set_ylim(-3, 103)
+        ax.set_xticks(range(1, int(stages) + 1))
+    axes[0].set_ylabel("success rate (%), 95 % Wilson band")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle(f"One-shot imitation: success against number of stages, {blocks} blocks, 1-{stages} stages")
+    fig.tight_layout()
+    return save_figure(fig, out / f"imitation_stages_{blocks}blocks_{stages}stages.png", curves=curves)
+
+
+@paper_figure("imitation", "stages_task_sets", title="Success against number of stages on the larger task sets")
+def stages_task_sets_figure(runs: list[Run], out: Path) -> list[Path]:
+    sets = sorted({task_set_of(r) for r in runs if r.system == "imitation"} - {DEFAULT_TASK_SET}, key=str)
+    return [p for ts in sets if (p := draw_task_set(runs, out, ts)) is not None]
+
+
 @paper_figure("imitation", "stages_seeds", title="Success against number of stages, mean ± s.e. over seeds")
 def stages_seeds_figure(runs: list[Run], out: Path) -> list[Path]:
     p = draw_seed_means(runs, out)
@@ -246,6 +315,9 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
             ours=f"{100 * two['success']:.1f}% [{100 * two['lo']:.0f}, {100 * two['hi']:.0f}] (n={int(two['n'])})",
             protocol=f"{run.config.get('train_tasks')} train / {run.config.get('test_tasks')} test tasks, "
                      f"up to {run.config.get('max_blocks')} blocks, {run.config.get('physics')} physics",
-            budget=f"{s.get('steps')} steps, {s.get('wall_s', 0) / 60:.0f} CPU-min",
-            run=f"imitation/{run.name}", command=f"ilya imitation train --algo {algo} --steps {s.get('steps')}"))
+            budget=f"{s.get('steps')} steps, {s.get('wall_s', 0) / 60:.0f} min wall-clock"
+                   + (f", {s['cpu_s'] / 60:.0f} CPU-min" if "cpu_s" in s else ""),
+            run=f"imitation/{run.name}", command=f"ilya imitation train --algo {algo} --steps {s.get('steps')}"
+            + "".join(f" --{k.replace('_', '-')} {v}" for k, v, d in zip(TASK_SET_KEYS, task_set_of(run),
+                                                                      DEFAULT_TASK_SET, strict=True) if v != d)))
     return rows

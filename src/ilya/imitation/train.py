@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -324,7 +325,8 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         result: dict[str, Any] = {"run": f"{run.system}/{run.name}", "algo": cfg.algo, "steps": cfg.steps,
                                   "dataset": str(data.path), "train_tasks": len(data.train),
                                   "test_tasks": len(data.test), "dagger_pairs": pools.extra_pairs,
-                                  "wall_s": round(run.wall(), 1)}
+                                  "wall_s": round(run.wall(), 1),
+                                  "cpu_s": round(time.process_time(), 1)}   # this process, from its start
         if best:
             result["selected"] = {"step": best["step"], "validation_success": best["success"],
                                   "validation_stages": best["stages"],
