@@ -28,10 +28,10 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 RECIPES: dict[str, dict] = {
-    "cpu-hour": dict(data="setmm", attn="fixed", stride=64, c=8, block_size=2048, n_layer=4, n_head=4,
-                     n_embd=128, batch_size=4, lr=2e-3, dropout=0.0),
+    "cpu-hour": dict(data="setmm", attn="fixed", stride=64, c=8, block_size=4096, n_layer=4, n_head=4,
+                     n_embd=128, batch_size=2, lr=3e-3, warmup=50, dropout=0.0),
     "enwik8-paper": dict(data="enwik8", attn="fixed", stride=128, c=32, block_size=12288, n_layer=30,
-                         n_head=8, n_embd=512, batch_size=8, lr=3.5e-4, dropout=0.4),
+                         n_head=8, n_embd=512, batch_size=8, lr=3.5e-4, warmup=1000, dropout=0.4),
 }
 
 
@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--eval-bytes", type=int, default=0, help="score only this prefix of each corpus (0: all)")
     ap.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
     ap.add_argument("--run", default="", help="reuse this trained run instead of training (sparse/<name>)")
+    ap.add_argument("--name", default="", help="name of the run to train (default vs-compressors-RECIPE)")
+    ap.add_argument("--train-only", action="store_true", help="train the recipe, score nothing")
     ap.add_argument("--json-out", type=Path, default=ROOT / "benchmarks" / "results" / "sparse_vs_compressors.json")
     a = ap.parse_args()
 
@@ -62,16 +64,18 @@ def main() -> None:
     if a.threads > 0:
         torch.set_num_threads(a.threads)
     r = RECIPES[a.recipe]
-    name = a.run or f"vs-compressors-{a.recipe}"
+    name = a.run or a.name or f"vs-compressors-{a.recipe}"
     if not a.run:
         cfg = TrainConfig(run=name, fresh=True, runs_dir=a.runs_dir, data=r["data"], attn=r["attn"],
                           stride=r["stride"], c=r["c"], block_size=r["block_size"], n_layer=r["n_layer"],
                           n_head=r["n_head"], n_embd=r["n_embd"], dropout=r["dropout"], batch_size=r["batch_size"],
-                          optim=SparseOptim(lr=r["lr"], warmup=50), max_iters=10**7, time_budget=a.budget,
+                          optim=SparseOptim(lr=r["lr"], warmup=r["warmup"]), max_iters=10**7, time_budget=a.budget,
                           clock=a.clock, eval_interval=25, eval_batches=2, final_eval_tokens=50_000,
                           threads=a.threads, sample_tokens=300, device=a.device)
         s = train(cfg)
         print(f"trained: {s['iters']} iters, {s['train_seconds']:.0f} {a.clock} s, {s['params'] / 1e6:.2f}M params")
+        if a.train_only:
+            return
     run = Run.load(name if "/" in name else f"sparse/{name}", a.runs_dir)
     model, _, state = load_model(run, a.device)
     step = eval_stride(model.cfg.block_size, "sliding", a.min_context)

@@ -52,6 +52,12 @@ def test_train_eval_sample_resume_on_setmm(tmp_path, capsys):
     res = json.loads(capsys.readouterr().out)
     assert res["tokens"] == 3000 and res["exact"] is False and 0 < res["bits_per_byte"] < 8
     assert res["step"] == 40
+    assert main(["sparse", "eval", "t", "--runs-dir", rd, "--split", "test", "--max-tokens", "3000",
+                 "--scoring", "sliding", "--min-context", "32", "--dynamic-lr", "1e-3", "--json"]) == 0
+    dyn = json.loads(capsys.readouterr().out)
+    assert dyn["tokens"] == 3000 and dyn["dynamic"]["lr"] == 1e-3 and dyn["min_context"] == 32
+    assert 0 < dyn["bits_per_byte"] < 8 and dyn["cpu_seconds"] > 0
+    assert "test_bits_dynamic" in Run.load("sparse/t", rd).read_summary()
 
     assert main(["sparse", "sample", "t", "--runs-dir", rd, "--length", "30", "--prompt", "|- ( ph ->",
                  "--temperature", "0"]) == 0

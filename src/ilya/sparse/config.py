@@ -17,6 +17,7 @@ PosEmb = Literal["auto", "learned", "factorized"]
 Split = Literal["train", "valid", "test"]
 Clock = Literal["wall", "cpu"]
 Scoring = Literal["windows", "sliding"]
+DynamicOptim = Literal["adam", "sgd"]
 
 
 @dataclass
@@ -112,7 +113,14 @@ class EvalConfig:
     max_tokens: int = 0
     """score only the first tokens of the split (0: all; then the figure is exact over the split)"""
     batch_size: int = 16
-    """windows per forward pass"""
+    """windows per forward pass (static scoring; dynamic evaluation goes one window at a time)"""
+    dynamic_lr: float = 0.0
+    """text: dynamic evaluation at this learning rate (Krause et al. 2018): after each window's new bytes are
+    scored, one gradient step on them, so every byte is scored before the model learns from it (0: static)"""
+    dynamic_optim: DynamicOptim = "adam"
+    """dynamic evaluation's optimizer"""
+    dynamic_decay: float = 0.0
+    """dynamic evaluation: after each step pull the weights this fraction back toward the trained ones"""
     device: DeviceName = "auto"
     """auto (CUDA if present, else CPU), cpu or cuda"""
     runs_dir: Path = Path("runs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from ilya.core.device import resolve_device
@@ -10,7 +11,7 @@ from ilya.core.errors import IlyaError
 from ilya.core.runs import Run
 from ilya.sparse.config import EvalConfig, SampleConfig
 from ilya.sparse.data import tokens_to_images
-from ilya.sparse.model import eval_stride, evaluate, load_model, sample_tokens
+from ilya.sparse.model import dynamic_evaluate, eval_stride, evaluate, load_model, sample_tokens
 from ilya.sparse.plots import image_grid
 
 
@@ -22,14 +23,24 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
     stride = None
     if data.kind == "bytes":
         stride = eval_stride(model.cfg.block_size, cfg.scoring, cfg.min_context, cfg.stride)
-    res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens)
+    if cfg.dynamic_lr < 0:
+        raise IlyaError(f"--dynamic-lr {cfg.dynamic_lr}: must not be negative (0: static scoring)")
+    t0 = time.process_time()
+    if cfg.dynamic_lr > 0:
+        res = dynamic_evaluate(model, data, cfg.split, cfg.dynamic_lr, cfg.dynamic_optim, cfg.dynamic_decay,
+                               device, stride, cfg.max_tokens)
+    else:
+        res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens)
     res.update(run=f"{run.system}/{run.name}", data=data.name, step=int(state["step"]),
-               attn=run.config.get("attn"))
-    run.summary(**{f"{cfg.split}_bits": res["bits"], f"{cfg.split}_exact": res["exact"]})
+               attn=run.config.get("attn"), cpu_seconds=round(time.process_time() - t0, 2))
+    key = f"{cfg.split}_bits" + ("_dynamic" if cfg.dynamic_lr > 0 else "")
+    run.summary(**{key: res["bits"], f"{cfg.split}_exact": res["exact"]})
     if not cfg.json:
         unit = "bits/byte" if data.kind == "bytes" else "bits/dim"
         print(f"{run.system}/{run.name} {cfg.split}: {res['bits']:.4f} {unit} over {res['tokens']} tokens"
-              f"{' (exact, whole split)' if res['exact'] else ''}"
+              + (f", dynamic evaluation ({cfg.dynamic_optim}, lr {cfg.dynamic_lr:g})" if cfg.dynamic_lr > 0
+                 else "")
+              + f"{' (exact, whole split)' if res['exact'] else ''}"
               + (f", {res['scoring']} windows, every byte after the first window with at least "
                  f"{res['min_context']} bytes of context" if data.kind == "bytes" else ""))
     return res

@@ -7,7 +7,9 @@ or whole images (`sample_tokens`) and rebuilds a run's model from its config and
 
 from __future__ import annotations
 
+import copy
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -106,6 +108,79 @@ def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int 
         out.update(scoring="windows" if step >= block else "sliding", window_step=step,
                    min_context=block - step + 1)
     return out
+
+
+def dynamic_scores(model: Transformer, arr: np.ndarray, stride: int | None = None, lr: float = 1e-4,
+                   optim: str = "adam", decay: float = 0.0, grad_clip: float = 1.0, max_tokens: int = 0,
+                   device: torch.device | str = "cpu", show: bool = True) -> np.ndarray:
+    """Nats of every byte ``arr[1:]`` under dynamic evaluation (Krause et al. 2018): score, then learn.
+
+    The windows are those of `evaluate` (``stride`` bytes scored per window, in order). Each window's new
+    bytes are scored with the current weights first; only then does one gradient step on those same bytes
+    (their mean cross-entropy; ``optim`` "sgd" or "adam" at ``lr``, global norm clipped to ``grad_clip``)
+    move the weights, and ``decay`` > 0 pulls them back toward the trained weights by that fraction after
+    each step. So byte ``i`` is predicted only from bytes before it and from weights fitted to bytes before
+    it: a decoder that replays the same steps decodes the stream, as with any adaptive compressor. The
+    model passed in is left untouched (a copy adapts). Returns float64 nats, ``out[k]`` for ``arr[k + 1]``.
+    """
+    if optim not in ("sgd", "adam"):
+        raise IlyaError(f"dynamic optimizer {optim!r}: expected sgd or adam")
+    if lr <= 0 or not 0.0 <= decay < 1.0:
+        raise IlyaError(f"dynamic evaluation needs lr > 0 and 0 <= decay < 1 (got {lr}, {decay})")
+    block = model.cfg.block_size
+    data = TokenData("stream", "bytes", arr[:0], arr[:0], arr)
+    windows = eval_windows(data, "test", block, stride, max_tokens)
+    dyn = copy.deepcopy(model).to(device)
+    dyn.eval()                                   # no dropout: the scores are deterministic
+    params = [p for p in dyn.parameters() if p.requires_grad]
+    anchor = [p.detach().clone() for p in params]
+    opt: torch.optim.Optimizer = (torch.optim.Adam(params, lr=lr, betas=(0.9, 0.999)) if optim == "adam"
+                                  else torch.optim.SGD(params, lr=lr))
+    n_scored = sum(len(w[1]) - w[2] for w in windows)
+    out = np.zeros(n_scored, dtype=np.float64)
+    pos = 0
+    bar = progress(total=len(windows), desc="dynamic eval") if show else None
+    for x_np, y_np, first in windows:
+        x = torch.as_tensor(x_np.astype(np.int64), device=device)[None]
+        y = torch.as_tensor(y_np[first:].astype(np.int64), device=device)
+        logits, _ = dyn(x)
+        nll = torch.nn.functional.cross_entropy(logits[0, first:], y, reduction="none")
+        out[pos:pos + len(y)] = nll.detach().double().cpu().numpy()      # scored before any update on them
+        pos += len(y)
+        opt.zero_grad(set_to_none=True)
+        nll.mean().backward()
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(params, grad_clip)
+        opt.step()
+        if decay > 0:
+            with torch.no_grad():
+                for p, p0 in zip(params, anchor, strict=True):
+                    p.lerp_(p0, decay)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return out
+
+
+def dynamic_evaluate(model: Transformer, data: TokenData, split: Split, lr: float, optim: str = "adam",
+                     decay: float = 0.0, device: torch.device | str = "cpu", stride: int | None = None,
+                     max_tokens: int = 0, grad_clip: float = 1.0, show: bool = True) -> dict[str, Any]:
+    """`evaluate`'s figures under dynamic evaluation (`dynamic_scores`), plus the CPU seconds it took."""
+    if data.kind != "bytes":
+        raise IlyaError("dynamic evaluation applies to text (byte) data only")
+    t0 = time.process_time()
+    nats = dynamic_scores(model, data.split(split), stride, lr, optim, decay, grad_clip, max_tokens, device,
+                          show)
+    block = model.cfg.block_size
+    step = stride or block
+    bits = float(nats.sum()) / max(len(nats), 1) / LN2
+    return {"bits_per_byte": bits, "bits": bits, "tokens": len(nats),
+            "exact": len(nats) == len(data.split(split)) - 1, "split": split,
+            "scoring": "windows" if step >= block else "sliding", "window_step": step,
+            "min_context": block - step + 1, "dynamic": {"lr": lr, "optim": optim, "decay": decay,
+                                                          "grad_clip": grad_clip},
+            "cpu_seconds": round(time.process_time() - t0, 2)}
 
 
 @torch.no_grad()
