@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -40,13 +41,17 @@ def corpora() -> dict[str, bytes]:
     return {"set.mm test split": test, "iset.mm bytes 1-3 MB": iset}
 
 
-def bits_per_byte(data: bytes, command: str) -> tuple[float, float]:
+def bits_per_byte(data: bytes, command: str) -> tuple[float, float, float]:
+    """(bits/byte, wall seconds, CPU seconds of the compressor's processes) of compressing ``data``."""
     with tempfile.TemporaryDirectory() as d:
         src, dst = Path(d) / "in.bin", Path(d) / "out.bin"
         src.write_bytes(data)
         t0 = time.perf_counter()
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(command.format(i=src, o=dst), shell=True, check=True)
-        return 8.0 * dst.stat().st_size / len(data), time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        return 8.0 * dst.stat().st_size / len(data), time.perf_counter() - t0, cpu
 
 
 def main() -> None:
@@ -65,7 +70,7 @@ def main() -> None:
             continue
         row = {}
         for corpus, raw in data.items():
-            bpb, _ = bits_per_byte(raw, cmd)
+            bpb, _, _ = bits_per_byte(raw, cmd)
             row[corpus] = round(bpb, 4)
         table[name] = row
         print(f"{name:<30}" + "".join(f"{row[c]:>24.3f}" for c in data), flush=True)

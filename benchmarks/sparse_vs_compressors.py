@@ -34,6 +34,9 @@ RECIPES: dict[str, dict] = {
                          n_head=8, n_embd=512, batch_size=8, lr=3.5e-4, warmup=1000, dropout=0.4),
 }
 
+# dynamic evaluation of the scoring (Krause et al. 2018), chosen by the pilot in docs/sparse.md
+DYNAMIC: dict = dict(lr=1e-3, optim="adam", decay=0.0)
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -48,6 +51,15 @@ def main() -> None:
     ap.add_argument("--run", default="", help="reuse this trained run instead of training (sparse/<name>)")
     ap.add_argument("--name", default="", help="name of the run to train (default vs-compressors-RECIPE)")
     ap.add_argument("--train-only", action="store_true", help="train the recipe, score nothing")
+    ap.add_argument("--dynamic-lr", type=float, default=DYNAMIC["lr"],
+                    help="dynamic evaluation's learning rate (0: static rows only)")
+    ap.add_argument("--dynamic-optim", choices=["adam", "sgd"], default=DYNAMIC["optim"])
+    ap.add_argument("--dynamic-decay", type=float, default=DYNAMIC["decay"])
+    ap.add_argument("--short-context", type=int, default=0,
+                    help="also score statically with windows of only this many bytes (the long context's worth)")
+    ap.add_argument("--no-static", action="store_true", help="skip the static scoring rows")
+    ap.add_argument("--no-compressors", action="store_true", help="skip the compressor rows")
+    ap.add_argument("--only-corpus", default="", help="score only the corpus whose name contains this")
     ap.add_argument("--json-out", type=Path, default=ROOT / "benchmarks" / "results" / "sparse_vs_compressors.json")
     a = ap.parse_args()
 
@@ -58,7 +70,7 @@ def main() -> None:
     from ilya.core.runs import Run
     from ilya.sparse.config import SparseOptim, TrainConfig
     from ilya.sparse.data import TokenData
-    from ilya.sparse.model import eval_stride, evaluate, load_model
+    from ilya.sparse.model import dynamic_evaluate, eval_stride, evaluate, load_model
     from ilya.sparse.train import train
 
     if a.threads > 0:
@@ -79,36 +91,67 @@ def main() -> None:
     run = Run.load(name if "/" in name else f"sparse/{name}", a.runs_dir)
     model, _, state = load_model(run, a.device)
     step = eval_stride(model.cfg.block_size, "sliding", a.min_context)
+    ours_static, ours_dyn = "ours, static", f"ours, dynamic eval ({a.dynamic_optim} lr {a.dynamic_lr:g})"
     rows: dict[str, dict[str, float]] = {}
+    cost: dict[str, dict[str, float]] = {}          # CPU seconds per row and corpus
     sizes = {}
     for corpus, raw in corpora().items():
+        if a.only_corpus and a.only_corpus not in corpus:
+            continue
         if a.eval_bytes > 0:
             raw = raw[:a.eval_bytes + 1]
         sizes[corpus] = len(raw)
         arr = np.frombuffer(raw, dtype=np.uint8)
-        t0 = time.perf_counter()
-        res = evaluate(model, TokenData(corpus, "bytes", arr[:0], arr[:0], arr), "test", 8, a.device, step)
-        rows.setdefault("ours (Sparse Transformer)", {})[corpus] = round(res["bits"], 4)
-        print(f"ours on {corpus}: {res['bits']:.4f} bits/byte over {res['tokens']:,} bytes "
-              f"(min context {res['min_context']}, {time.perf_counter() - t0:.0f} s)", flush=True)
+        data = TokenData(corpus, "bytes", arr[:0], arr[:0], arr)
+        if not a.no_static:
+            t0 = time.process_time()
+            res = evaluate(model, data, "test", 8, a.device, step)
+            rows.setdefault(ours_static, {})[corpus] = round(res["bits"], 4)
+            cost.setdefault(ours_static, {})[corpus] = round(time.process_time() - t0, 1)
+            print(f"{ours_static} on {corpus}: {res['bits']:.4f} bits/byte over {res['tokens']:,} bytes "
+                  f"(min context {res['min_context']}, {cost[ours_static][corpus]:.0f} CPU-s)", flush=True)
+        if a.short_context > 0:             # the same model seeing less of the past: what long context is worth
+            sname = f"ours, static, context {a.short_context} only"
+            t0 = time.process_time()
+            res = evaluate(model, data, "test", 8, a.device, eval_stride(a.short_context, "sliding"),
+                           context=a.short_context)
+            rows.setdefault(sname, {})[corpus] = round(res["bits"], 4)
+            cost.setdefault(sname, {})[corpus] = round(time.process_time() - t0, 1)
+            print(f"{sname} on {corpus}: {res['bits']:.4f} bits/byte (min context {res['min_context']})",
+                  flush=True)
+        if a.dynamic_lr > 0:
+            res = dynamic_evaluate(model, data, "test", a.dynamic_lr, a.dynamic_optim, a.dynamic_decay,
+                                   a.device, step)
+            rows.setdefault(ours_dyn, {})[corpus] = round(res["bits"], 4)
+            cost.setdefault(ours_dyn, {})[corpus] = res["cpu_seconds"]
+            print(f"{ours_dyn} on {corpus}: {res['bits']:.4f} bits/byte over {res['tokens']:,} bytes "
+                  f"(min context {res['min_context']}, {res['cpu_seconds']:.0f} CPU-s)", flush=True)
         for cname, cmd in COMPRESSORS.items():
-            if shutil.which(cmd.split()[0]):
-                rows.setdefault(cname, {})[corpus] = round(bits_per_byte(raw, cmd)[0], 4)
+            if a.no_compressors or not shutil.which(cmd.split()[0]):
+                continue
+            bpb, _, cpu = bits_per_byte(raw, cmd)
+            rows.setdefault(cname, {})[corpus] = round(bpb, 4)
+            cost.setdefault(cname, {})[corpus] = round(cpu, 1)
     corp = list(sizes)
     print(f"\n{a.recipe}: {int(state['step'])} iters, {a.budget:.0f} {a.clock} s budget, {a.threads} thread(s); "
-          "bits/byte on the same bytes\n")
+          "bits/byte on the same bytes (CPU-s of scoring / compressing in brackets)\n")
     print("| model | " + " | ".join(corp) + " |\n|---|" + "---|" * len(corp))
     for cname, row in rows.items():
-        print(f"| {cname} | " + " | ".join(f"{row[c]:.3f}" for c in corp) + " |")
-    ours = rows["ours (Sparse Transformer)"]
-    best = {c: min((v[c], k) for k, v in rows.items() if not k.startswith("ours")) for c in corp}
-    for c in corp:
-        print(f"{c}: ours {ours[c]:.3f} vs best compressor {best[c][1]} {best[c][0]:.3f} "
-              f"(ratio {ours[c] / best[c][0]:.3f}; {'ours wins' if ours[c] < best[c][0] else 'compressor wins'})")
+        print(f"| {cname} | " + " | ".join(f"{row[c]:.3f} ({cost[cname][c]:.0f} s)" for c in corp) + " |")
+    peers = {k: v for k, v in rows.items() if not k.startswith("ours")}
+    for oname in (ours_static, ours_dyn):
+        if oname not in rows or not peers:
+            continue
+        for c in corp:
+            best_v, best_k = min((v[c], k) for k, v in peers.items())
+            o = rows[oname][c]
+            print(f"{c}: {oname} {o:.3f} vs best compressor {best_k} {best_v:.3f} "
+                  f"(ratio {o / best_v:.3f}; {'ours wins' if o < best_v else 'compressor wins'})")
     print("bytes: " + ", ".join(f"{c} {n:,}" for c, n in sizes.items()))
     a.json_out.parent.mkdir(parents=True, exist_ok=True)
-    a.json_out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()}, "iters": int(state["step"]),
-                                      "bytes": sizes, "rows": rows}, indent=1) + "\n")
+    a.json_out.write_text(json.dumps({"args": {k: str(v) for k, v in vars(a).items()}, "run": f"sparse/{run.name}",
+                                      "iters": int(state["step"]), "bytes": sizes, "rows": rows,
+                                      "cpu_seconds": cost}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

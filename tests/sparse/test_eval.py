@@ -80,3 +80,24 @@ def test_eval_stride_rejects_bad_flags():
         eval_stride(256, "windows", 16)
     with pytest.raises(IlyaError, match="exceed"):
         eval_stride(256, "windows", stride=300)
+
+
+def test_a_shorter_scoring_context_is_the_same_model_seeing_less():
+    torch.set_num_threads(1)
+    model, data = _tiny()
+    ctx, step = 8, 4
+    res = evaluate(model, data, "test", stride=step, show=False, context=ctx)
+    assert res["exact"] and res["context"] == ctx and res["min_context"] == ctx - step + 1
+
+    def start_of(j: int) -> int:   # windows of ctx bytes moved by step: byte j sits in the one ending at or after j
+        if j <= ctx:
+            return 0
+        end = ctx + math.ceil((j - ctx) / step) * step
+        return min(end, 64) - ctx
+
+    nats, _ = _brute(model, data.test, start_of)
+    assert res["bits"] == pytest.approx(nats / 64 / math.log(2), rel=1e-5)
+    assert evaluate(model, data, "test", stride=step, show=False, context=BLOCK)["bits"] == pytest.approx(
+        evaluate(model, data, "test", stride=step, show=False)["bits"], abs=1e-9)
+    with pytest.raises(IlyaError, match="exceeds"):
+        evaluate(model, data, "test", stride=12, show=False, context=ctx)

@@ -112,6 +112,9 @@ class EvalConfig:
     """explicit window step in bytes (overrides --scoring/--min-context; 0: from them)"""
     max_tokens: int = 0
     """score only the first tokens of the split (0: all; then the figure is exact over the split)"""
+    context: int = 0
+    """text, static scoring: windows of this many bytes instead of block_size (the same model seeing less
+    of the past; --min-context then counts within it; 0: block_size)"""
     batch_size: int = 16
     """windows per forward pass (static scoring; dynamic evaluation goes one window at a time)"""
     dynamic_lr: float = 0.0

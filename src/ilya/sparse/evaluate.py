@@ -21,8 +21,11 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
     run = Run.load(cfg.run, cfg.runs_dir, system="sparse")
     model, data, state = load_model(run, device)
     stride = None
+    if cfg.context < 0 or (cfg.context and cfg.dynamic_lr):
+        raise IlyaError("--context must be positive and applies to static scoring (no --dynamic-lr)")
     if data.kind == "bytes":
-        stride = eval_stride(model.cfg.block_size, cfg.scoring, cfg.min_context, cfg.stride)
+        ctx = min(cfg.context, model.cfg.block_size) if cfg.context else model.cfg.block_size
+        stride = eval_stride(ctx, cfg.scoring, cfg.min_context, cfg.stride)
     if cfg.dynamic_lr < 0:
         raise IlyaError(f"--dynamic-lr {cfg.dynamic_lr}: must not be negative (0: static scoring)")
     t0 = time.process_time()
@@ -30,7 +33,8 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
         res = dynamic_evaluate(model, data, cfg.split, cfg.dynamic_lr, cfg.dynamic_optim, cfg.dynamic_decay,
                                device, stride, cfg.max_tokens)
     else:
-        res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens)
+        res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens,
+                       context=cfg.context)
     res.update(run=f"{run.system}/{run.name}", data=data.name, step=int(state["step"]),
                attn=run.config.get("attn"), cpu_seconds=round(time.process_time() - t0, 2))
     key = f"{cfg.split}_bits" + ("_dynamic" if cfg.dynamic_lr > 0 else "")

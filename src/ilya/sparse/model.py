@@ -72,10 +72,16 @@ def eval_stride(block_size: int, scoring: str = "windows", min_context: int = 0,
 @torch.no_grad()
 def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int = 16,
              device: torch.device | str = "cpu", stride: int | None = None, max_tokens: int = 0,
-             show: bool = True) -> dict[str, Any]:
-    """Bits per byte (text) or per dim (images) on ``split``: every token scored exactly once."""
+             show: bool = True, context: int = 0) -> dict[str, Any]:
+    """Bits per byte (text) or per dim (images) on ``split``: every token scored exactly once.
+
+    ``context`` > 0 (text) scores with windows of that many bytes instead of ``block_size``: the same model
+    seeing less of the past, which measures what its long context is worth.
+    """
     model.eval()
-    block = model.cfg.block_size
+    block = model.cfg.block_size if context <= 0 or data.kind != "bytes" else min(context, model.cfg.block_size)
+    if stride is not None and stride > block:
+        raise IlyaError(f"window step {stride} exceeds the scoring context {block}")
     windows = eval_windows(data, split, block, stride, max_tokens)
     total_nats, total_tokens = 0.0, 0
     groups: dict[int, list[tuple[np.ndarray, np.ndarray, int]]] = {}
@@ -105,7 +111,7 @@ def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int 
                            "split": split}
     if data.kind == "bytes":
         step = stride or block
-        out.update(scoring="windows" if step >= block else "sliding", window_step=step,
+        out.update(scoring="windows" if step >= block else "sliding", window_step=step, context=block,
                    min_context=block - step + 1)
     return out
 
