@@ -133,7 +133,9 @@ def main() -> None:
             rows.setdefault(cname, {})[corpus] = round(bpb, 4)
             cost.setdefault(cname, {})[corpus] = round(cpu, 1)
     corp = list(sizes)
-    print(f"\n{a.recipe}: {int(state['step'])} iters, {a.budget:.0f} {a.clock} s budget, {a.threads} thread(s); "
+    rc = run.config
+    print(f"\nsparse/{run.name}: {int(state['step'])} iters, {rc.get('time_budget', 0):.0f} {rc.get('clock')} s budget, "
+          f"{rc.get('threads')} thread(s), context {rc.get('block_size')}; "
           "bits/byte on the same bytes (CPU-s of scoring / compressing in brackets)\n")
     print("| model | " + " | ".join(corp) + " |\n|---|" + "---|" * len(corp))
     for cname, row in rows.items():
