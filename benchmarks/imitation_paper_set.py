@@ -75,6 +75,31 @@ def main() -> None:
                       f"of {int(r['n'])}"
                       + (f"; paper {paper} %, ours - paper {100 * r['success'] - paper:+.1f}" if paper else "")
                       + (f"; expert {100 * ex:.0f} %" if ex is not None else ""))
+    if runs:   # the table of docs/imitation.md: per stage, test then training tasks, DAgger (BC), the paper beside
+        sums = {r.read_summary()["algo"]: r.read_summary() for r in runs}
+
+        def cell(algo: str, split: str, n: str) -> str:
+            r = sums[algo][split]["by_stages"].get(n) if algo in sums else None
+            if r is None:
+                return "-"
+            k = round(r["success"] * r["n"])
+            return f"{100 * r['success']:.1f} % ({k}/{int(r['n'])}) [{100 * r['lo']:.0f}, {100 * r['hi']:.0f}]"
+
+        print("\n| stages | paper DAgger (BC), test | ours DAgger, test | ours BC, test | ours DAgger, training "
+              "| ours BC, training | expert, test |")
+        print("|---|---|---|---|---|---|---|")
+        first = next(iter(sums.values()))
+        for n in first["test"]["by_stages"]:
+            pd, pb = PAPER_TEST["dagger"].get(int(n)), PAPER_TEST["bc"].get(int(n))
+            paper = f"{pd} % ({pb} %)" if pd else ""
+            ex = first["expert"]["by_stages"][n]
+            print(f"| {n} | {paper} | {cell('dagger', 'test', n)} | {cell('bc', 'test', n)} | "
+                  f"{cell('dagger', 'train', n)} | {cell('bc', 'train', n)} | {100 * ex['success']:.0f} % "
+                  f"({int(ex['n'])}) |")
+        alls = [f"{100 * sums[a][sp]['success']:.1f} %" if a in sums else "-"
+                for a, sp in (("dagger", "test"), ("bc", "test"), ("dagger", "train"), ("bc", "train"))]
+        print(f"| all | | {alls[0]} | {alls[1]} | {alls[2]} | {alls[3]} | "
+              f"{100 * first['expert']['success']:.0f} % |")
     if args.figure is not None and runs:
         print("figure:", draw_task_set(runs, args.figure, task_set_of(runs[0])))
 
