@@ -69,12 +69,15 @@ def mean_se(values: list[float]) -> tuple[float, float]:
 
 def paired(base: list[dict[str, Any]], reg: list[dict[str, Any]]) -> dict[str, Any]:
     """Per-seed NFE ratio plain / RNODE and NLL cost RNODE - plain, with mean and s.e. over the seeds."""
-    ratios = [b["test_nfe"] / r["test_nfe"] for b, r in zip(base, reg, strict=True)]
-    costs = [r["test_nll"] - b["test_nll"] for b, r in zip(base, reg, strict=True)]
-    cpu = [b["cpu_s"] / r["cpu_s"] for b, r in zip(base, reg, strict=True)]
-    (rm, rs), (cm, cs), (pm, _) = mean_se(ratios), mean_se(costs), mean_se(cpu)
-    return {"nfe_ratio": ratios, "nll_cost": costs, "nfe_ratio_mean": rm, "nfe_ratio_se": rs,
-            "nll_cost_mean": cm, "nll_cost_se": cs, "cpu_speedup_mean": pm,
+    by_seed = {b.get("seed", i): b for i, b in enumerate(base)}
+    pairs = [(by_seed[r.get("seed", i)], r) for i, r in enumerate(reg) if r.get("seed", i) in by_seed]
+    ratios = [b["test_nfe"] / r["test_nfe"] for b, r in pairs]
+    costs = [r["test_nll"] - b["test_nll"] for b, r in pairs]
+    cpu = [b["cpu_s"] / r["cpu_s"] for b, r in pairs if b.get("cpu_s") and r.get("cpu_s")]
+    (rm, rs), (cm, cs) = mean_se(ratios), mean_se(costs)
+    return {"seeds": [r.get("seed") for _, r in pairs], "nfe_ratio": ratios, "nll_cost": costs,
+            "nfe_ratio_mean": rm, "nfe_ratio_se": rs, "nll_cost_mean": cm, "nll_cost_se": cs,
+            "cpu_speedup_mean": float(np.mean(cpu)) if cpu else None,
             "target_met": bool(rm >= 2.0 and cm <= 0.05)}
 
 
@@ -135,13 +138,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", default="2spirals", help="a 2D toy set of ilya.ffjord (8gaussians, pinwheel, ...)")
     ap.add_argument("--iters", type=int, default=2000)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1],
+                    help="seeds to train (none: only pool the --merge files)")
     ap.add_argument("--rnode", type=parse_variant, nargs="+", default=[Variant(0.01, 0.01, 1.0)],
                     help="RNODE variants K:J[:T] (kinetic weight, Jacobian weight, fixed end time)")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain model (only RNODE variants)")
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (the default of ilya ffjord train)")
     ap.add_argument("--eval-at", type=int, nargs="*", default=[], help="also score the validation set here")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--merge", nargs="*", default=[], help="result JSONs of the same comparison to pool with")
     args = ap.parse_args()
     torch.set_num_threads(1)
     variants: list[Variant] = ([] if args.no_plain else [Variant()]) + list(args.rnode)
@@ -150,31 +155,41 @@ def main() -> None:
                                "load_before": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                                      time.gmtime()),
                                "runs": {}, "paired": {}}
+    out = args.out or Path(f"benchmarks/results/ffjord_rnode_{args.data}_{args.iters}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for path in args.merge:  # earlier runs of the same comparison (other seeds): pooled before the table
+        old = json.loads(Path(path).read_text())
+        if (old["config"]["data"], old["config"]["iters"], old["config"]["lr"]) != (args.data, args.iters, args.lr):
+            raise SystemExit(f"--merge {path}: another data set, budget or learning rate")
+        for name, runs in old["runs"].items():
+            results["runs"].setdefault(name, []).extend(runs)
+        results.setdefault("merged", []).append(str(path))
     for seed in args.seeds:
         for v in variants:
             print(f"{args.data} {args.iters} it., seed {seed}: {v.name}", flush=True)
             r = train_one(args.data, args.iters, seed, v, args.lr, tuple(args.eval_at))
             results["runs"].setdefault(v.name, []).append(r)
+            out.write_text(json.dumps(results, indent=2) + "\n")  # kept after every model
             print(f"  test NLL {r['test_nll']:.4f}  test NFE {r['test_nfe']:.1f}  train NFE "
                   f"{r['train_nfe_forward']:.0f}+{r['train_nfe_backward']:.0f}  {r['s_per_iter']:.3f} s/it wall, "
                   f"{r['cpu_s_per_iter']:.3f} CPU s/it  T {[round(t, 3) for t in r['end_times']]}", flush=True)
     results["load_after"] = os.getloadavg()
-    print(f"\n{args.data}, {args.iters} iterations, seeds {args.seeds} (mean ± s.e. over seeds)")
+    seeds = sorted({r["seed"] for runs in results["runs"].values() for r in runs})
+    print(f"\n{args.data}, {args.iters} iterations, seeds {seeds} (mean ± s.e. over seeds)")
     print(f"{'model':34s} {'test NLL':>16s} {'test NFE':>12s} {'CPU s/it':>9s} {'NFE ratio':>14s} {'NLL cost':>16s}")
     base = results["runs"].get("plain")
-    for v in variants:
-        runs = results["runs"][v.name]
+    for name in sorted(results["runs"], key=lambda n: n != "plain"):  # plain first
+        runs = results["runs"][name]
         (nm, ns), (fm, fs) = mean_se([r["test_nll"] for r in runs]), mean_se([r["test_nfe"] for r in runs])
-        cpu = float(np.mean([r["cpu_s_per_iter"] for r in runs]))
-        line = f"{v.name:34s} {nm:8.4f} ± {ns:.4f} {fm:6.1f} ± {fs:3.0f} {cpu:9.3f}"
-        if base is not None and v.name != "plain":
+        cpus = [r["cpu_s_per_iter"] for r in runs if r.get("cpu_s_per_iter")]
+        cpu = f"{np.mean(cpus):9.3f}" if cpus else f"{'-':>9s}"
+        line = f"{name:34s} {nm:8.4f} ± {ns:.4f} {fm:6.1f} ± {fs:3.0f} {cpu}"
+        if base is not None and name != "plain":
             p = paired(base, runs)
-            results["paired"][v.name] = p
+            results["paired"][name] = p
             line += (f" {p['nfe_ratio_mean']:6.2f}x ± {p['nfe_ratio_se']:.2f} {p['nll_cost_mean']:+8.4f} ± "
                      f"{p['nll_cost_se']:.4f}  target (>= 2x, <= 0.05 nats) {'met' if p['target_met'] else 'not met'}")
         print(line)
-    out = args.out or Path(f"benchmarks/results/ffjord_rnode_{args.data}_{args.iters}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {out}")
 
