@@ -5,10 +5,11 @@
     .venv/bin/python benchmarks/sparse_vs_compressors.py --recipe enwik8-paper --device cuda   # paper scale
 
 The ``cpu-hour`` recipe trains on set.mm's train split (90 %) with a context that sparse attention makes
-affordable on a CPU (fixed pattern, 2048 bytes, l = 64, c = 8, 4 layers x 128, batch 4, AdamW lr 2e-3,
+affordable on a CPU (fixed pattern, 4096 bytes, l = 64, c = 8, 4 layers x 128, batch 2, AdamW lr 3e-3,
 cosine to the end of the budget), then scores set.mm's held-out test split (last 5 %) and bytes 1-3 MB of
 iset.mm (never seen) with sliding windows: every byte after the first window has at least ``--min-context``
-bytes of context; each byte is scored exactly once.  The compressors of benchmarks/compressors.py compress
+bytes of context; each byte is scored exactly once, statically and with dynamic evaluation (one Adam step
+on each window's bytes after they are scored: ``--dynamic-lr``, 0 for static rows only).  The compressors of benchmarks/compressors.py compress
 exactly the bytes we score (``--eval-bytes`` cuts both to the same prefix).  ``enwik8-paper`` is the
 paper's enwik8 model (Child et al. §7.3: 30 layers, d = 512, 8 heads, fixed attention l = 128, c = 32,
 12,288-byte context, dropout 0.4), trained on enwik8 (downloaded and MD5-checked by ilya.sparse.data).
