@@ -152,7 +152,7 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
     ax.set_xlabel("environment steps")
     ax.set_ylabel("test return per episode (held-out worlds)")
     ax.set_title(title)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: never over a curve
     return save_figure(fig, path, curves=n_curves)
 
 
