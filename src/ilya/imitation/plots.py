@@ -181,6 +181,20 @@ def seed_means(members: list[Run], label: str, split: str) -> dict[int, tuple[fl
     return out
 
 
+def _expert_and_paper(ax: Any, expert: dict[str, Any] | None) -> int:
+    """The scripted expert's curve and the paper's test-task numbers on ``ax``; returns the curves drawn."""
+    curves = 0
+    if expert is not None:
+        xs, ys, _, _ = _curve(expert)
+        ax.plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
+        curves += 1
+    for algo, pts in PAPER_TEST.items():
+        ax.plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
+                label=f"paper: {NAMES[algo]} (140/43 tasks, 10 blocks)")
+        curves += 1
+    return curves
+
+
 def draw_seed_means(runs: list[Run], out: Path) -> Path | None:
     """The paper's figure from every recipe with 3 seeds or more: mean ± s.e. over seeds by stages, test tasks
     (left) and training tasks (right), each variant evaluated on every seed, the expert and the paper beside."""
@@ -208,14 +222,7 @@ def draw_seed_means(runs: list[Run], out: Path) -> Path | None:
                 curves += 1
             i += 1
         expert = members[0].read_summary().get("expert", expert)
-    if expert is not None:
-        xs, ys, _, _ = _curve(expert)
-        axes[0].plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
-        curves += 1
-    for algo, pts in PAPER_TEST.items():
-        axes[0].plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
-                     label=f"paper: {'DAgger' if algo == 'dagger' else 'BC'} (140/43 tasks, 10 blocks)")
-        curves += 1
+    curves += _expert_and_paper(axes[0], expert)
     axes[0].set_title("test tasks (held-out layouts)")
     axes[1].set_title("training tasks (fresh initial states)")
     for ax in axes:
@@ -257,14 +264,7 @@ def draw_task_set(runs: list[Run], out: Path, task_set: tuple[Any, ...]) -> Path
             ax.fill_between(xs, lo, hi, alpha=0.12, color=COLOURS.get(algo, "k"))
             curves += 1
         expert = s.get("expert", expert)
-    if expert is not None:
-        xs, ys, _, _ = _curve(expert)
-        axes[0].plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
-        curves += 1
-    for algo, pts in PAPER_TEST.items():
-        axes[0].plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
-                     label=f"paper: {NAMES[algo]} (140/43 tasks, 10 blocks)")
-        curves += 1
+    curves += _expert_and_paper(axes[0], expert)
     blocks, stages, n_train, n_test = task_set[:4]
     axes[0].set_title(f"test tasks ({n_test} held-out layouts)")
     axes[1].set_title(f"training tasks ({n_train} layouts, fresh initial states)")
