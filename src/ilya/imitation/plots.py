@@ -90,6 +90,20 @@ def success_by_stages(run: Run) -> list[Path]:
     return [save_figure(fig, run.plots_dir / "success_by_stages.png", curves=curves)]
 
 
+def _expert_and_paper(ax: Any, expert: dict[str, Any] | None) -> int:
+    """The scripted expert's curve and the paper's test-task numbers on ``ax``; returns the curves drawn."""
+    curves = 0
+    if expert is not None:
+        xs, ys, _, _ = _curve(expert)
+        ax.plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
+        curves += 1
+    for algo, pts in PAPER_TEST.items():
+        ax.plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
+                label=f"paper: {NAMES[algo]} (140/43 tasks, 10 blocks)")
+        curves += 1
+    return curves
+
+
 def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
     """The paper's figure from our runs (test tasks)."""
     latest: dict[str, tuple[float, dict[str, Any], Run]] = {}
@@ -115,14 +129,7 @@ def draw_stages(runs: list[Run], out: Path, title: str = "") -> Path | None:
         ax.plot(xs, ys, linestyle=styles[i % len(styles)], marker="o", color=COLOURS[algo], alpha=0.9,
                 label=f"ours: {label.replace('DAGGER', 'DAgger')}")
         curves += 1
-    if expert is not None:
-        xs, ys, _, _ = _curve(expert)
-        ax.plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
-        curves += 1
-    for algo, pts in PAPER_TEST.items():
-        ax.plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
-                label=f"paper: {'DAgger' if algo == 'dagger' else 'BC'} (140/43 tasks, 10 blocks)")
-        curves += 1
+    curves += _expert_and_paper(ax, expert)
     ax.set_xlabel("number of stages")
     ax.set_ylabel("success rate on test tasks (%)")
     ax.set_ylim(-3, 103)
@@ -179,20 +186,6 @@ def seed_means(members: list[Run], label: str, split: str) -> dict[int, tuple[fl
         m, se = mean_se(vals)
         out[n] = (m, se, vals)
     return out
-
-
-def _expert_and_paper(ax: Any, expert: dict[str, Any] | None) -> int:
-    """The scripted expert's curve and the paper's test-task numbers on ``ax``; returns the curves drawn."""
-    curves = 0
-    if expert is not None:
-        xs, ys, _, _ = _curve(expert)
-        ax.plot(xs, ys, ":", marker="s", color=COLOURS["expert"], label="ours: scripted expert")
-        curves += 1
-    for algo, pts in PAPER_TEST.items():
-        ax.plot(list(pts), list(pts.values()), "--", marker="x", color=COLOURS[algo], alpha=0.45,
-                label=f"paper: {NAMES[algo]} (140/43 tasks, 10 blocks)")
-        curves += 1
-    return curves
 
 
 def draw_seed_means(runs: list[Run], out: Path) -> Path | None:
