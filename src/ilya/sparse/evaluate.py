@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import Any
 
 from ilya.core.device import resolve_device
@@ -28,7 +27,6 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
         stride = eval_stride(ctx, cfg.scoring, cfg.min_context, cfg.stride)
     if cfg.dynamic_lr < 0:
         raise IlyaError(f"--dynamic-lr {cfg.dynamic_lr}: must not be negative (0: static scoring)")
-    t0 = time.process_time()
     if cfg.dynamic_lr > 0:
         res = dynamic_evaluate(model, data, cfg.split, cfg.dynamic_lr, cfg.dynamic_optim, cfg.dynamic_decay,
                                device, stride, cfg.max_tokens)
@@ -36,7 +34,7 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
         res = evaluate(model, data, cfg.split, cfg.batch_size, device, stride, cfg.max_tokens,
                        context=cfg.context)
     res.update(run=f"{run.system}/{run.name}", data=data.name, step=int(state["step"]),
-               attn=run.config.get("attn"), cpu_seconds=round(time.process_time() - t0, 2))
+               attn=run.config.get("attn"))
     key = f"{cfg.split}_bits" + ("_dynamic" if cfg.dynamic_lr > 0 else "")
     run.summary(**{key: res["bits"], f"{cfg.split}_exact": res["exact"]})
     if not cfg.json:

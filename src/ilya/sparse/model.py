@@ -69,15 +69,24 @@ def eval_stride(block_size: int, scoring: str = "windows", min_context: int = 0,
     return block_size - ctx + 1
 
 
+def _window_fields(block: int, stride: int | None) -> dict[str, Any]:
+    """How bytes were scored: windows of ``block`` bytes moved by ``stride`` (None: by ``block``)."""
+    step = stride or block
+    return {"scoring": "windows" if step >= block else "sliding", "window_step": step, "context": block,
+            "min_context": block - step + 1}
+
+
 @torch.no_grad()
 def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int = 16,
              device: torch.device | str = "cpu", stride: int | None = None, max_tokens: int = 0,
              show: bool = True, context: int = 0) -> dict[str, Any]:
-    """Bits per byte (text) or per dim (images) on ``split``: every token scored exactly once.
+    """Bits per byte (text) or per dim (images) on ``split``: every token scored exactly once (with the
+    CPU seconds the scoring took).
 
     ``context`` > 0 (text) scores with windows of that many bytes instead of ``block_size``: the same model
     seeing less of the past, which measures what its long context is worth.
     """
+    t0 = time.process_time()
     model.eval()
     block = model.cfg.block_size if context <= 0 or data.kind != "bytes" else min(context, model.cfg.block_size)
     if stride is not None and stride > block:
@@ -110,9 +119,8 @@ def evaluate(model: Transformer, data: TokenData, split: Split, batch_size: int 
     out: dict[str, Any] = {unit: bits, "bits": bits, "tokens": total_tokens, "exact": total_tokens == n_split,
                            "split": split}
     if data.kind == "bytes":
-        step = stride or block
-        out.update(scoring="windows" if step >= block else "sliding", window_step=step, context=block,
-                   min_context=block - step + 1)
+        out.update(_window_fields(block, stride))
+    out["cpu_seconds"] = round(time.process_time() - t0, 2)
     return out
 
 
@@ -178,14 +186,11 @@ def dynamic_evaluate(model: Transformer, data: TokenData, split: Split, lr: floa
     t0 = time.process_time()
     nats = dynamic_scores(model, data.split(split), stride, lr, optim, decay, grad_clip, max_tokens, device,
                           show)
-    block = model.cfg.block_size
-    step = stride or block
     bits = float(nats.sum()) / max(len(nats), 1) / LN2
     return {"bits_per_byte": bits, "bits": bits, "tokens": len(nats),
             "exact": len(nats) == len(data.split(split)) - 1, "split": split,
-            "scoring": "windows" if step >= block else "sliding", "window_step": step,
-            "min_context": block - step + 1, "dynamic": {"lr": lr, "optim": optim, "decay": decay,
-                                                          "grad_clip": grad_clip},
+            **_window_fields(model.cfg.block_size, stride),
+            "dynamic": {"lr": lr, "optim": optim, "decay": decay, "grad_clip": grad_clip},
             "cpu_seconds": round(time.process_time() - t0, 2)}
 
 
