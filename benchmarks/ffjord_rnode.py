@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -29,6 +28,8 @@ from typing import Any, cast
 
 import numpy as np
 import torch
+
+from ilya.core.stats import mean_se
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,6 @@ def parse_variant(text: str) -> Variant:
     except ValueError:
         raise argparse.ArgumentTypeError(f"--rnode {text!r}: K, J and T must be numbers") from None
     return Variant(k, j, T)
-
-
-def mean_se(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error (0 for a single value)."""
-    a = np.asarray(values, dtype=float)
-    se = float(a.std(ddof=1) / math.sqrt(len(a))) if len(a) > 1 else 0.0
-    return float(a.mean()), se
 
 
 def paired(base: list[dict[str, Any]], reg: list[dict[str, Any]]) -> dict[str, Any]:
