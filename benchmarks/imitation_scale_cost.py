@@ -25,14 +25,11 @@ import torch
 from ilya.imitation.config import ModelConfig
 from ilya.imitation.dataset import Dataset, collect_task, demo_seed
 from ilya.imitation.env import BlockStackEnv
+from ilya.imitation.env import default_horizon as horizon
 from ilya.imitation.policy import OneShotPolicy
 from ilya.imitation.rollout import condition, run_episodes
 from ilya.imitation.tasks import make_task_set
 from ilya.imitation.train import Pools
-
-
-def horizon(n_stages: int) -> int:
-    return 60 + 70 * n_stages
 
 
 def main() -> None:

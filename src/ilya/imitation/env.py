@@ -52,6 +52,11 @@ def obs_dim(max_blocks: int) -> int:
     return 4 + 4 * max_blocks
 
 
+def default_horizon(n_stages: int) -> int:
+    """Steps an episode of ``n_stages`` stages gets unless ``horizon`` is given: 60 + 70 per stage."""
+    return 60 + 70 * n_stages
+
+
 class BlockStackEnv(gym.Env[np.ndarray, np.ndarray]):
     """A block-stacking task: ``layout`` (e.g. ``'ab cde'``) built by a gripper in MuJoCo."""
 
@@ -103,7 +108,7 @@ class BlockStackEnv(gym.Env[np.ndarray, np.ndarray]):
 
     @property
     def horizon(self) -> int:
-        return self.horizon_arg or 60 + 70 * self.task.n_stages
+        return self.horizon_arg or default_horizon(self.task.n_stages)
 
     # ------------------------------------------------------------------ state
     @property
