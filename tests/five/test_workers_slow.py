@@ -15,6 +15,7 @@ from ilya.five.train import policy_shape
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.procs
 def test_dead_worker_is_restarted_and_staleness_measured() -> None:
     ray = pytest.importorskip("ray")
     from ilya.five.workers import RayRollouts

@@ -26,6 +26,7 @@ def test_in_process() -> None:
 
 
 @pytest.mark.timeout(180)
+@pytest.mark.procs
 def test_dead_worker_is_retried(tmp_path: Path) -> None:
     ray = pytest.importorskip("ray")
     from ray import cloudpickle

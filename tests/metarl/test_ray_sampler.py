@@ -13,6 +13,7 @@ from ilya.nn.recurrent import RecurrentActorCritic
 pytest.importorskip("ray")
 
 
+@pytest.mark.procs
 def test_ray_workers_match_in_process_sampling():
     import ray
 

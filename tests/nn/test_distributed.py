@@ -27,6 +27,7 @@ def _torchrun(n: int, tmp: Path) -> dict[str, object]:
     return data
 
 
+@pytest.mark.procs
 def test_two_processes_match_one(tmp_path: Path) -> None:
     pytest.importorskip("torch.distributed")
     one, two = _torchrun(1, tmp_path), _torchrun(2, tmp_path)

@@ -67,6 +67,7 @@ def _proofs(rows):
              r.get("accepted", 0)) for r in rows]
 
 
+@pytest.mark.procs
 def test_results_do_not_depend_on_batch_or_workers(tiny_model, slice_db, dataset):
     """The trained model (constrained decoding, terms sampled): the same proved set, the same proofs and
     the same expansions with 1 search at a time, 5 in lockstep, and 2 Ray workers of 3."""

@@ -27,6 +27,7 @@ def _train(n: int, data: Path, runs: Path) -> list[dict]:
     return [json.loads(x) for x in (path / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.procs
 def test_two_ddp_processes_give_the_loss_curve_of_one(dataset, tmp_path):
     pytest.importorskip("torch.distributed")
     one, two = _train(1, dataset[0], tmp_path / "one"), _train(2, dataset[0], tmp_path / "two")

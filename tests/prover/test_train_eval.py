@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ilya.core.plotting import png_text
 from ilya.prover.baselines import OraclePolicy
 from ilya.prover.dataset import read_split
@@ -206,6 +208,7 @@ def test_assistant_suggests_and_proves_a_new_statement(slice_db, dataset, tmp_pa
     assert "myid proved" in out and "verified" in out
 
 
+@pytest.mark.procs
 def test_ray_path_with_two_local_workers(slice_db, dataset):
     from ilya.prover.baselines import FrequencyPolicy
     from ilya.prover.evaluate import prove, prove_distributed
