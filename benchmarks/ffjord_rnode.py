@@ -1,19 +1,24 @@
 """FFJORD with and without RNODE (Finlay et al. 2020): test NFE cut and test-NLL cost at a stated budget.
 
-Trains the plain CNF of ``ilya ffjord train`` (the 2D defaults: learnable end time from 0.5) and one or more
-RNODE variants (kinetic-energy + Jacobian-Frobenius weights; by default Finlay et al.'s fixed end time
-T = 1) on the same batches, Hutchinson noise and initialisation as ``ilya ffjord train --seed S`` would,
+Trains, through ``ilya.ffjord.train.train`` itself (one run folder per model under ``--runs-dir``, named
+``rnode-<data>-<iters>-s<seed>-<variant>``), the plain CNF of ``ilya ffjord train`` (the 2D defaults:
+learnable end time from 0.5) and one or more RNODE variants (kinetic-energy + Jacobian-Frobenius weights),
 for each seed given, one model at a time in this process (one torch thread):
 
     .venv/bin/python benchmarks/ffjord_rnode.py --data 2spirals --iters 2000 --seeds 0 1 \\
-        --rnode 0.01:0.01:1
+        --rnode 0.01:0.01 0.01:0.01:train:linear/0.5/0
 
-Each ``--rnode K:J[:T]`` is one RNODE variant: kinetic weight K, Jacobian weight J, end time T fixed
-(``T`` omitted or ``train``: the plain model's learnable T from 0.5).  Per model it prints the test NLL
-(exact trace, 5000 fresh test points, solver at the training tolerance for every model), the test NFE (mean
-function evaluations per 1000-point test batch), the training NFE, wall and CPU seconds per iteration; per
-variant the paired (same seed) NFE ratio plain / RNODE and NLL cost RNODE - plain, mean and standard error
-over seeds.  Results go to ``benchmarks/results/ffjord_rnode_<data>_<iters>.json`` (``--out`` to change).
+Each ``--rnode K:J[:T[:SCHEDULE]]`` is one RNODE variant: kinetic weight K, Jacobian weight J, end time T
+fixed (``T`` omitted or ``train``: the plain model's learnable T from 0.5), and a weight schedule
+``linear/START/FINAL`` or ``cosine/START/FINAL`` (``--reg-schedule``: the weights are kept until the fraction
+START of training, then decay to FINAL times themselves; omitted: constant).  A run folder that already holds
+the finished model is re-scored, not retrained (``--fresh`` retrains).  Per model it prints what ``train``
+returns: the test NLL (exact trace, 5000 fresh test points, solver at the training tolerance for every model),
+the test NFE (mean function evaluations per 1000-point test batch), the training NFE, wall and CPU seconds per
+training iteration; with ``--check-atol A`` also the test NLL and NFE of the first ``--check-n`` test points
+at the training tolerance and at ``A`` (is the NLL difference solver error?); per variant the paired (same
+seed) NFE ratio plain / RNODE and NLL cost RNODE - plain, mean and standard error over seeds.  Results go to
+``benchmarks/results/ffjord_rnode_<data>_<iters>.json`` (``--out`` to change).
 """
 
 from __future__ import annotations
@@ -29,36 +34,70 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from ilya.core.runs import Run
 from ilya.core.stats import mean_se
+from ilya.ffjord.config import DataName, FfjordOptim, RegSchedule, TrainConfig
+from ilya.ffjord.model import evaluate, load_run_model
+from ilya.ffjord.train import train
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One model of the comparison: RNODE weights (0, 0 = the plain CNF) and its end time."""
+    """One model of the comparison: RNODE weights (0, 0 = the plain CNF), its end time and weight schedule."""
 
     kinetic: float = 0.0
     jacobian: float = 0.0
     T: float | None = None  # None: learnable, starting from the default 0.5
+    schedule: RegSchedule = "constant"
+    decay_start: float = 0.5
+    final: float = 0.0
 
     @property
     def name(self) -> str:
         if self.kinetic == 0 and self.jacobian == 0 and self.T is None:
             return "plain"
         t = "T trained" if self.T is None else f"T={self.T:g} fixed"
-        return f"rnode k={self.kinetic:g} j={self.jacobian:g} {t}"
+        sched = "" if self.schedule == "constant" else f" {self.schedule} {self.decay_start:g}->{self.final:g}"
+        return f"rnode k={self.kinetic:g} j={self.jacobian:g} {t}{sched}"
+
+    @property
+    def slug(self) -> str:
+        """The variant in a run name (letters, digits, '.', '_', '-')."""
+        if self.name == "plain":
+            return "plain"
+        t = "Ttrain" if self.T is None else f"T{self.T:g}"
+        sched = "" if self.schedule == "constant" else f"-{self.schedule}{self.decay_start:g}to{self.final:g}"
+        return f"k{self.kinetic:g}-j{self.jacobian:g}-{t}{sched}"
+
+    def config(self, data: str, iters: int, seed: int, lr: float = 1e-3, **fields: Any) -> TrainConfig:
+        """The `TrainConfig` of ``ilya ffjord train`` for this variant; ``fields`` are further fields."""
+        return TrainConfig(data=cast(DataName, data), iters=iters, seed=seed, kinetic=self.kinetic,
+                           jacobian=self.jacobian, T=0.5 if self.T is None else self.T, train_T=self.T is None,
+                           reg_schedule=self.schedule, reg_decay_start=self.decay_start, reg_final=self.final,
+                           optim=FfjordOptim(lr=lr), device="cpu", **fields)
 
 
 def parse_variant(text: str) -> Variant:
-    """``K:J[:T]`` -> Variant (``T`` a float, or ``train`` / omitted for the learnable end time)."""
+    """``K:J[:T[:SCHEDULE]]`` -> Variant (``T`` a float, or ``train`` / omitted for the learnable end time;
+    ``SCHEDULE`` ``linear/START/FINAL`` or ``cosine/START/FINAL``)."""
     parts = text.split(":")
-    if len(parts) not in (2, 3):
-        raise argparse.ArgumentTypeError(f"--rnode {text!r}: expected K:J or K:J:T, e.g. 0.01:0.01:1")
+    if len(parts) not in (2, 3, 4):
+        raise argparse.ArgumentTypeError(f"--rnode {text!r}: expected K:J, K:J:T or K:J:T:SCHEDULE, e.g. 0.01:0.01:1")
     try:
         k, j = float(parts[0]), float(parts[1])
         T = None if len(parts) == 2 or parts[2] in ("", "train") else float(parts[2])
     except ValueError:
         raise argparse.ArgumentTypeError(f"--rnode {text!r}: K, J and T must be numbers") from None
-    return Variant(k, j, T)
+    if len(parts) < 4:
+        return Variant(k, j, T)
+    sched = parts[3].split("/")
+    if len(sched) != 3 or sched[0] not in ("linear", "cosine"):
+        raise argparse.ArgumentTypeError(f"--rnode {text!r}: SCHEDULE is linear/START/FINAL or cosine/START/FINAL")
+    try:
+        start, final = float(sched[1]), float(sched[2])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--rnode {text!r}: START and FINAL must be numbers") from None
+    return Variant(k, j, T, cast(RegSchedule, sched[0]), start, final)
 
 
 def paired(base: list[dict[str, Any]], reg: list[dict[str, Any]]) -> dict[str, Any]:
@@ -75,57 +114,32 @@ def paired(base: list[dict[str, Any]], reg: list[dict[str, Any]]) -> dict[str, A
             "target_met": bool(rm >= 2.0 and cm <= 0.05)}
 
 
-def train_one(data_name: str, iters: int, seed: int, v: Variant, lr: float = 1e-3, eval_at: tuple[int, ...] = (),
-              **overrides: Any) -> dict[str, Any]:
-    """One model trained exactly as ``ilya ffjord train`` trains it (same batches, noise, init, optimizer),
-    without the run folder, checkpoints and figures; returns its final test figures.  ``overrides`` are
-    further `TrainConfig` fields (the tests shrink the model with them)."""
-    from ilya.core.progress import progress
-    from ilya.core.seeding import seed_everything
-    from ilya.ffjord.config import DataName, FfjordOptim, TrainConfig
-    from ilya.ffjord.model import (
-        batch_loss,
-        build_model,
-        end_times,
-        evaluate,
-        load_data,
-        resolve,
-        train_batch,
-    )
-    from ilya.ffjord.train import step_seed
-    from ilya.nn.training import Trainer
-
-    cfg = resolve(TrainConfig(data=cast(DataName, data_name), iters=iters, seed=seed, kinetic=v.kinetic, jacobian=v.jacobian,
-                              T=0.5 if v.T is None else v.T, train_T=v.T is None, optim=FfjordOptim(lr=lr),
-                              **overrides))
-    data = load_data(cfg)
-    seed_everything(seed)  # as Run.open does before the model is built
-    model = build_model(cfg, data)
-    trainer = Trainer(model, cfg.optim, total_steps=iters)
-    nfe_f: list[int] = []
-    nfe_b: list[int] = []
-    curve: list[dict[str, float]] = []
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    for step in progress(range(iters), desc=f"{data_name} seed {seed} {v.name}"):
-        torch.manual_seed(step_seed(seed, step))
-        model.reset_nfe()
-        loss = batch_loss(model, train_batch(data, cfg, step), data, "cpu").mean()
-        regs = model.regularisation()
-        total = loss + sum(w * regs[k] for k, w in (("kinetic", v.kinetic), ("jacobian", v.jacobian)) if w > 0)
-        nfe_f.append(model.nfe())
-        trainer.step(total)
-        nfe_b.append(model.nfe_vjp())
-        if step + 1 in eval_at and step + 1 < iters:  # the validation set: the test set is scored once
-            r = evaluate(model, data, data.valid, "cpu", exact=True, desc="valid")
-            curve.append({"step": step + 1, "valid_nll": r["nll"], "valid_nfe": r["nfe"]})
-            print(f"    step {step + 1}: valid NLL {r['nll']:.4f}, NFE {r['nfe']:.0f}", flush=True)
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    test = evaluate(model, data, data.test, "cpu", exact=True, desc="test")
-    tail = max(iters // 10, 1)
-    return {"seed": seed, "test_nll": test["nll"], "test_nfe": test["nfe"],
-            "train_nfe_forward": float(np.mean(nfe_f[-tail:])), "train_nfe_backward": float(np.mean(nfe_b[-tail:])),
-            "wall_s": wall, "cpu_s": cpu, "s_per_iter": wall / iters, "cpu_s_per_iter": cpu / iters,
-            "end_times": end_times(model), "curve": curve}
+def train_one(data_name: str, iters: int, seed: int, v: Variant, runs_dir: Path, lr: float = 1e-3,
+              eval_every: int = 250, fresh: bool = False, check_atol: float | None = None, check_n: int = 2000,
+              **fields: Any) -> dict[str, Any]:
+    """One model trained by ``ilya.ffjord.train.train`` in the run ``rnode-<data>-<iters>-s<seed>-<variant>``
+    of ``runs_dir``; its final figures, the validation curve of its metrics and, with ``check_atol``, its
+    test NLL / NFE on ``check_n`` test points at the training tolerance and at ``check_atol``.  ``fields``
+    are further `TrainConfig` fields (the tests shrink the model with them)."""
+    name = f"rnode-{data_name}-{iters}-s{seed}-{v.slug}"
+    final = train(v.config(data_name, iters, seed, lr, eval_every=eval_every, runs_dir=runs_dir, run=name,
+                           fresh=fresh, **fields))
+    run = Run.load(f"ffjord/{name}", runs_dir)
+    steps, nll = run.series("valid/nll")
+    _, nfe = run.series("valid/nfe")
+    out: dict[str, Any] = {"seed": seed, "run": str(run.path), **{k: final[k] for k in (
+        "test_nll", "test_nfe", "train_nfe_forward", "train_nfe_backward", "s_per_iter", "cpu_s_per_iter",
+        "end_times")}, "cpu_s": final["cpu_s_per_iter"] * iters, "wall_s": final["s_per_iter"] * iters,
+        "curve": [{"step": int(s), "valid_nll": float(a), "valid_nfe": float(b)}
+                  for s, a, b in zip(steps, nll, nfe, strict=True)]}
+    if check_atol is not None:
+        model, cfg, data = load_run_model(run)
+        x = data.test[:check_n]
+        at_train = evaluate(model, data, x, "cpu", exact=True, desc="check (training tol.)")
+        tight = evaluate(model, data, x, "cpu", exact=True, atol=check_atol, desc=f"check (atol {check_atol:g})")
+        out["check"] = {"n": len(x), "atol": check_atol, "train_atol": cfg.atol, "nll_train_tol": at_train["nll"],
+                        "nfe_train_tol": at_train["nfe"], "nll_tight": tight["nll"], "nfe_tight": tight["nfe"]}
+    return out
 
 
 def main() -> None:
@@ -135,16 +149,24 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="*", default=[0, 1],
                     help="seeds to train (none: only pool the --merge files)")
     ap.add_argument("--rnode", type=parse_variant, nargs="+", default=[Variant(0.01, 0.01, 1.0)],
-                    help="RNODE variants K:J[:T] (kinetic weight, Jacobian weight, fixed end time)")
+                    help="RNODE variants K:J[:T[:SCHEDULE]] (kinetic weight, Jacobian weight, fixed end time, "
+                         "weight schedule linear/START/FINAL or cosine/START/FINAL)")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain model (only RNODE variants)")
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (the default of ilya ffjord train)")
-    ap.add_argument("--eval-at", type=int, nargs="*", default=[], help="also score the validation set here")
+    ap.add_argument("--eval-every", type=int, default=250,
+                    help="validation (Hutchinson trace) and checkpoint interval of each run (train's --eval-every)")
+    ap.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where the runs/ffjord/rnode-* folders go")
+    ap.add_argument("--fresh", action="store_true", help="retrain runs that already exist")
+    ap.add_argument("--check-atol", type=float, default=None,
+                    help="also score --check-n test points at this tighter solver tolerance")
+    ap.add_argument("--check-n", type=int, default=2000)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--merge", nargs="*", default=[], help="result JSONs of the same comparison to pool with")
     args = ap.parse_args()
     torch.set_num_threads(1)
     variants: list[Variant] = ([] if args.no_plain else [Variant()]) + list(args.rnode)
-    results: dict[str, Any] = {"config": {**{k: v for k, v in vars(args).items() if k not in ("rnode", "out")},
+    results: dict[str, Any] = {"config": {**{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+                                             if k not in ("rnode", "out")},
                                           "variants": [asdict(v) | {"name": v.name} for v in variants]},
                                "load_before": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M UTC",
                                                                                      time.gmtime()),
@@ -161,12 +183,18 @@ def main() -> None:
     for seed in args.seeds:
         for v in variants:
             print(f"{args.data} {args.iters} it., seed {seed}: {v.name}", flush=True)
-            r = train_one(args.data, args.iters, seed, v, args.lr, tuple(args.eval_at))
+            r = train_one(args.data, args.iters, seed, v, args.runs_dir, args.lr, args.eval_every, args.fresh,
+                          args.check_atol, args.check_n)
             results["runs"].setdefault(v.name, []).append(r)
             out.write_text(json.dumps(results, indent=2) + "\n")  # kept after every model
             print(f"  test NLL {r['test_nll']:.4f}  test NFE {r['test_nfe']:.1f}  train NFE "
                   f"{r['train_nfe_forward']:.0f}+{r['train_nfe_backward']:.0f}  {r['s_per_iter']:.3f} s/it wall, "
                   f"{r['cpu_s_per_iter']:.3f} CPU s/it  T {[round(t, 3) for t in r['end_times']]}", flush=True)
+            if "check" in r:
+                c = r["check"]
+                print(f"  first {c['n']} test points: NLL {c['nll_train_tol']:.4f} (NFE {c['nfe_train_tol']:.0f}) at "
+                      f"atol {c['train_atol']:g}, {c['nll_tight']:.4f} (NFE {c['nfe_tight']:.0f}) at {c['atol']:g}",
+                      flush=True)
     results["load_after"] = os.getloadavg()
     seeds = sorted({r["seed"] for runs in results["runs"].values() for r in runs})
     print(f"\n{args.data}, {args.iters} iterations, seeds {seeds} (mean ± s.e. over seeds)")

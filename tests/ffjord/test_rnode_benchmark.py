@@ -1,6 +1,7 @@
-"""benchmarks/ffjord_rnode.py: it trains exactly what ``ilya ffjord train`` trains, and its paired figures."""
+"""benchmarks/ffjord_rnode.py: its variants, its paired figures, and that it reports what ``train`` trained."""
 
 import importlib.util
+import json
 import math
 import sys
 from pathlib import Path
@@ -9,7 +10,6 @@ from typing import Any
 import pytest
 
 from ilya.ffjord.config import TrainConfig
-from ilya.ffjord.train import train
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ffjord_rnode.py"
 
@@ -31,8 +31,16 @@ def test_variants_parse_and_name(bench):
     v = bench.parse_variant("0.01:0.02:1")
     assert (v.kinetic, v.jacobian, v.T) == (0.01, 0.02, 1.0) and v.name == "rnode k=0.01 j=0.02 T=1 fixed"
     assert bench.parse_variant("0.01:0.01").T is None and bench.parse_variant("0:0:train").name == "plain"
-    with pytest.raises(Exception, match="K:J"):
-        bench.parse_variant("0.01")
+    s = bench.parse_variant("0.01:0.01:train:cosine/0.6/0.1")
+    assert (s.T, s.schedule, s.decay_start, s.final) == (None, "cosine", 0.6, 0.1)
+    assert s.name == "rnode k=0.01 j=0.01 T trained cosine 0.6->0.1"
+    assert s.slug == "k0.01-j0.01-Ttrain-cosine0.6to0.1" and bench.parse_variant("0:0").slug == "plain"
+    cfg = s.config("2spirals", 100, 3)
+    assert isinstance(cfg, TrainConfig) and (cfg.reg_schedule, cfg.reg_decay_start, cfg.reg_final) == ("cosine", 0.6, 0.1)
+    assert cfg.train_T and cfg.T == 0.5 and cfg.seed == 3 and cfg.kinetic == 0.01
+    for bad in ("0.01", "0.01:0.01:1:step/0.5/0", "0.01:0.01:1:linear/x/0"):
+        with pytest.raises(Exception, match="K:J|SCHEDULE|START"):
+            bench.parse_variant(bad)
 
 
 def test_paired_figures_are_per_seed_ratios_and_costs(bench):
@@ -47,15 +55,22 @@ def test_paired_figures_are_per_seed_ratios_and_costs(bench):
     assert not bench.paired(base[:1], [{"test_nfe": 70.0, "test_nll": 2.91, "cpu_s": 1.0}])["target_met"]
 
 
-@pytest.mark.parametrize("variant", ["0:0", "0.05:0.05:1"])
-def test_benchmark_trains_what_the_train_command_trains(bench, tmp_path, variant):
-    v = bench.parse_variant(variant)
-    ours = bench.train_one("2spirals", 12, 3, v, **SMALL)
-    cli = train(TrainConfig(data="2spirals", iters=12, seed=3, kinetic=v.kinetic, jacobian=v.jacobian,
-                            T=0.5 if v.T is None else v.T, train_T=v.T is None, runs_dir=tmp_path, run="r",
-                            device="cpu", eval_every=12, **SMALL))
-    assert ours["test_nll"] == pytest.approx(cli["test_nll"], abs=1e-6)
-    assert ours["test_nfe"] == cli["test_nfe"] and ours["end_times"] == pytest.approx(cli["end_times"])
+def test_benchmark_reports_the_run_train_made(bench, tmp_path):
+    """train_one is `train` on a run folder: its figures are the run's summary, its curve the run's metrics,
+    and a second call re-scores the finished run instead of training it again."""
+    v = bench.parse_variant("0.05:0.05:1")
+    ours = bench.train_one("2spirals", 12, 3, v, tmp_path, eval_every=6, check_atol=1e-5, check_n=100, **SMALL)
+    run = Path(ours["run"])
+    assert run == tmp_path / "ffjord" / "rnode-2spirals-12-s3-k0.05-j0.05-T1"
+    summary = json.loads((run / "summary.json").read_text())
+    assert ours["test_nll"] == summary["test_nll"] and ours["test_nfe"] == summary["test_nfe"]
+    assert [c["step"] for c in ours["curve"]] == [6, 12] and all(c["valid_nfe"] > 0 for c in ours["curve"])
     assert math.isfinite(ours["cpu_s_per_iter"]) and ours["cpu_s_per_iter"] > 0
-    if v.T is not None:
-        assert ours["end_times"] == [pytest.approx(1.0)]  # fixed end time stays put
+    assert ours["cpu_s"] == pytest.approx(12 * ours["cpu_s_per_iter"])
+    assert ours["end_times"] == [pytest.approx(1.0)]  # a fixed end time stays put
+    c = ours["check"]  # at a tighter tolerance the solver takes more steps; the NLL barely moves
+    assert c["n"] == 100 and c["train_atol"] == 1e-3 and c["nfe_tight"] > c["nfe_train_tol"]
+    assert abs(c["nll_tight"] - c["nll_train_tol"]) < 0.05
+    again = bench.train_one("2spirals", 12, 3, v, tmp_path, eval_every=6, **SMALL)
+    assert again["test_nll"] == pytest.approx(ours["test_nll"], abs=1e-6)
+    assert again["cpu_s_per_iter"] == ours["cpu_s_per_iter"]  # from the checkpoint: no step was retrained

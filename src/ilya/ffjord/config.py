@@ -18,6 +18,7 @@ DataKind = Literal["toy", "tabular", "image"]
 Solver = Literal["dopri5", "dopri8", "bosh3", "adaptive_heun", "fehlberg2", "euler", "midpoint", "rk4",
                  "explicit_adams", "implicit_adams"]
 Activation = Literal["tanh", "softplus", "elu", "swish"]
+RegSchedule = Literal["constant", "linear", "cosine"]
 TOY_NAMES: tuple[str, ...] = get_args(ToyName)
 TABULAR_NAMES: tuple[str, ...] = get_args(TabularName)
 IMAGE_NAMES: tuple[str, ...] = get_args(ImageName)
@@ -91,6 +92,12 @@ class TrainConfig(RunConfig):
     """RNODE kinetic-energy weight (0 = off)"""
     jacobian: float = 0.0
     """RNODE Jacobian-Frobenius weight (0 = off)"""
+    reg_schedule: RegSchedule = "constant"
+    """RNODE weights over training: constant, or kept until --reg-decay-start then decayed (linear, cosine) to --reg-final times their value at the last step"""
+    reg_decay_start: float = 0.5
+    """fraction of --iters after which the RNODE weights decay (--reg-schedule linear/cosine)"""
+    reg_final: float = 0.0
+    """factor on the RNODE weights at the last step (--reg-schedule linear/cosine)"""
     n_scales: int = 2
     """images: number of scales of the multiscale CNF"""
     alpha: float = 0.05

@@ -40,6 +40,7 @@ from ilya.ffjord.model import (
     resolve,
     train_batch,
 )
+from ilya.ffjord.regularization import weight_scale
 from ilya.ffjord.vae import VAE
 from ilya.nn.training import Trainer
 
@@ -58,21 +59,26 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
         torch.set_num_threads(threads)
     data = load_data(cfg)
     iters, eval_every = need(cfg.iters, "iters"), need(cfg.eval_every, "eval_every")
+    if not 0.0 <= cfg.reg_decay_start <= 1.0 or cfg.reg_final < 0:
+        raise IlyaError(f"--reg-decay-start {cfg.reg_decay_start} must lie in [0, 1] and --reg-final "
+                        f"{cfg.reg_final} be >= 0")
     with Run.open(SYSTEM, cfg) as run:
         model = build_model(cfg, data).to(device)
         trainer = Trainer(model, cfg.optim, total_steps=iters, device=device)
         start = trainer.resume(run)
         train_seconds = float(trainer.extra.get("train_seconds", 0.0))
+        cpu_seconds = float(trainer.extra.get("cpu_seconds", 0.0))  # this process's CPU time in the steps
         unit = "bpd" if data.kind == "image" else "nll"
         bar = progress(range(start, iters), desc=f"ffjord {cfg.data}", total=iters - start)
         for step in bar:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             torch.manual_seed(step_seed(cfg.seed, step))  # Hutchinson noise and dequantisation of this step
             model.reset_nfe()
             with trainer.autocast():
                 loss = batch_loss(model, train_batch(data, cfg, step), data, device).mean()  # nats or bits/dim
             regs = model.regularisation()
-            total = loss + sum(w * regs[k] for k, w in (("kinetic", cfg.kinetic), ("jacobian", cfg.jacobian))
+            scale = weight_scale(step, iters, cfg.reg_schedule, cfg.reg_decay_start, cfg.reg_final)
+            total = loss + sum(scale * w * regs[k] for k, w in (("kinetic", cfg.kinetic), ("jacobian", cfg.jacobian))
                                if w > 0)
             nfe_f = model.nfe()
             loss_value = loss.item()
@@ -82,27 +88,32 @@ def train(cfg: TrainConfig) -> dict[str, Any]:
             stats = trainer.step(total)
             nfe_b = model.nfe() - nfe_f if cfg.adjoint else model.nfe_vjp()
             train_seconds += time.perf_counter() - t0
+            cpu_seconds += time.process_time() - c0
             row: dict[str, float] = {f"train/{unit}": loss_value, "train/nfe_forward": nfe_f,
                                      "train/nfe_backward": nfe_b, "train/end_time": sum(end_times(model)),
                                      "train/grad_norm": stats["grad_norm"]}
             row.update({f"train/{k}": float(v.detach()) for k, v in regs.items()})
+            if regs and cfg.reg_schedule != "constant":
+                row["train/reg_scale"] = scale
             due = (step + 1) % eval_every == 0 or step + 1 == iters
             if due:
                 v = evaluate(model, data, data.valid, device, exact=False, desc="valid")
                 row.update({f"valid/{unit}": v[unit], "valid/nfe": v["nfe"]})
             run.log(step + 1, **row)                    # the row first: a checkpoint never runs ahead of it
             if due:
-                trainer.save(run, step + 1, shape=list(data.shape), train_seconds=train_seconds)
+                trainer.save(run, step + 1, shape=list(data.shape), train_seconds=train_seconds,
+                             cpu_seconds=cpu_seconds)
             bar.set_postfix({unit: f"{loss_value:.3f}", "nfe": nfe_f})
-        final = final_eval(run, cfg, model, data, device, train_seconds)
+        final = final_eval(run, cfg, model, data, device, train_seconds, cpu_seconds)
         run.summary(**final)
         draw_run(run)
     return final
 
 
 def final_eval(run: Run, cfg: TrainConfig, model: Flow, data: Data, device: torch.device,
-               train_seconds: float) -> dict[str, Any]:
-    """Test NLL (exact trace up to 64 dims) or bits/dim, NFE and timing figures of a finished run."""
+               train_seconds: float, cpu_seconds: float) -> dict[str, Any]:
+    """Test NLL (exact trace up to 64 dims) or bits/dim, NFE and timing figures of a finished run: wall and
+    CPU seconds per iteration count the training steps only (not validation, checkpoints or figures)."""
     exact = data.n_dims <= 64 and data.kind != "image"
     res = evaluate(model, data, data.test, device, exact=exact, desc="test")
     unit = "bpd" if data.kind == "image" else "nll"
@@ -111,7 +122,7 @@ def final_eval(run: Run, cfg: TrainConfig, model: Flow, data: Data, device: torc
     _, nfe_b = run.series("train/nfe_backward")
     return {"data": cfg.data, f"test_{unit}": res[unit], "test_nfe": res["nfe"],
             "trace": "exact" if exact else "hutchinson", "iters": iters,
-            "s_per_iter": train_seconds / iters,
+            "s_per_iter": train_seconds / iters, "cpu_s_per_iter": cpu_seconds / iters,
             "train_nfe_forward": float(np.mean(nfe_f[-50:])) if nfe_f else None,
             "train_nfe_backward": float(np.mean(nfe_b[-50:])) if nfe_b else None,
             "end_times": end_times(model)}
