@@ -137,7 +137,9 @@ def test_surgery_keeps_the_function() -> None:
     logits, v, _ = new(x, new.initial_state(x.shape[0]))
     (logits.sum() + v.sum()).backward()
     assert new.net.pi.weight.grad is not None and new.net.pi.weight.grad[:, 32:].abs().sum() > 0
-    assert new.net.embed[0].weight.grad is not None and new.net.embed[0].weight.grad[:, base.obs_dim:].abs().sum() > 0
+    first = next(iter(new.net.embed.children()))
+    assert isinstance(first, torch.nn.Linear)
+    assert first.weight.grad is not None and first.weight.grad[:, base.obs_dim:].abs().sum() > 0
 
 
 def test_checkpoint_of_another_architecture_is_one_clear_error(tmp_path: Path) -> None:

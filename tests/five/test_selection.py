@@ -86,3 +86,38 @@ def test_a_full_pool_drops_its_lowest_quality_version_not_its_oldest() -> None:
     assert pool.q[-1] == pytest.approx(0.5)  # the newcomer enters with the best score
     pool.add(50, w)  # now 30 (q 0) is the lowest; 40 is kept although newer ones come
     assert pool.versions == [10, 40, 50]
+
+
+def test_budget_fraction_by_hand() -> None:
+    from ilya.five.train import budget_fraction
+
+    assert budget_fraction(50, 999.0, 999.0, TrainConfig(iterations=200)) == pytest.approx(0.25)  # no time budget
+    assert budget_fraction(50, 300.0, 60.0, TrainConfig(minutes=10)) == pytest.approx(0.5)
+    assert budget_fraction(50, 300.0, 60.0, TrainConfig(cpu_minutes=4)) == pytest.approx(0.25)
+    assert budget_fraction(50, 300.0, 60.0, TrainConfig(minutes=10, cpu_minutes=4)) == pytest.approx(0.5)  # first out
+    assert budget_fraction(50, 30.0, 180.0, TrainConfig(minutes=10, cpu_minutes=4)) == pytest.approx(0.75)
+
+
+def test_a_tiny_cpu_budget_stops_training_and_is_recorded(tmp_path: Path) -> None:
+    import json
+
+    from ilya.core.runs import Run
+    from ilya.five.train import train
+
+    # 0.0001 CPU-minutes = 6 ms: one iteration of 2 games costs more, so training stops after it, although
+    # --iterations would allow 500
+    res = train(TrainConfig(run="cpu", runs_dir=tmp_path, cpu_minutes=1e-4, iterations=500, num_games=2,
+                            rollout_len=4, eval_every=0, eval_games=2, game=GameConfig(max_steps=30),
+                            model=ModelConfig(hidden=16, embed=16)))
+    assert res["iterations"] == 1
+    assert res["budget_cpu_minutes"] == pytest.approx(1e-4) and res["budget_minutes"] == 0.0
+    assert res["train_cpu_minutes"] >= 1e-4 and res["train_cpu_minutes"] < 0.5
+    run = Run.load(tmp_path / "five" / "cpu")
+    summary = json.loads((run.path / "summary.json").read_text())
+    assert summary["train_cpu_minutes"] == pytest.approx(res["train_cpu_minutes"])
+    assert summary["budget_cpu_minutes"] == pytest.approx(1e-4)
+    _, cpu = run.series("budget/train_cpu_minutes")
+    _, frac = run.series("budget/fraction")
+    assert cpu == [pytest.approx(res["train_cpu_minutes"])] and frac[0] >= 1.0
+    with pytest.raises(IlyaError, match="--cpu-minutes"):
+        train(TrainConfig(run="neg", runs_dir=tmp_path, cpu_minutes=-1))

@@ -71,7 +71,10 @@ class TrainConfig(RunConfig):
     optim: OptimConfig = field(default_factory=lambda: OptimConfig(optimizer="adam", lr=5e-4, grad_clip=5.0))
     """optimizer of the learner"""
     minutes: float = 0.0
-    """wall-clock training budget in minutes (0: use --iterations)"""
+    """wall-clock training budget in minutes (0: use --iterations); evaluations during training not counted"""
+    cpu_minutes: float = 0.0
+    """CPU-time training budget in minutes: the learner process's CPU time plus its Ray workers' (0: none);
+    evaluations during training not counted; with --minutes too, whichever runs out first ends training"""
     iterations: int = 200
     """PPO iterations (a rollout of --rollout-len steps of every game, then --epochs of updates)"""
     num_games: int = 32

@@ -147,8 +147,9 @@ def rows(runs: list[Run]) -> list[HeadlineRow]:
         out.append(HeadlineRow(
             claim="win rate against the scripted bot", paper="99.4% against the public (Dota 2, humans)",
             ours=f"{s['win_rate_scripted']:.2f}", protocol="games split between the two sides",
-            budget=f"{s.get('train_minutes', 0):.1f} CPU-min, {s.get('game_steps', 0):,} game steps",
-            run=f"five/{r.name}", command="ilya five train --minutes 30"))
+            budget=f"{s.get('train_minutes', 0):.1f} wall-min, {s.get('train_cpu_minutes', 0):.1f} CPU-min, "
+                   f"{s.get('game_steps', 0):,} game steps",
+            run=f"five/{r.name}", command="ilya five train --cpu-minutes 30"))
     finals = [r.read_summary().get("win_rate_scripted") for r in runs if r.system == "five"]
     finals = [f for f in finals if isinstance(f, float)]
     if len(finals) > 1:

@@ -17,6 +17,7 @@ One row of a chunk is one decision; its reward is the sum over the steps it was 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -217,6 +218,7 @@ class RolloutWorker:
     @torch.no_grad()
     def rollout(self, weights: Weights, T: int, tau: float, table: list[tuple[int, float]],
                 pool_weights: dict[int, Weights], version: int = 0) -> dict[str, Any]:
+        cpu0 = time.process_time()  # the chunk's CPU seconds in this process (a Ray worker's budget share)
         model = self._model(weights)
         self.pool_weights.update(pool_weights)  # only the versions this worker lacks are sent
         live = {t[0] for t in table} | {int(p) for p in self.opp[self.opp >= 0]}
@@ -306,4 +308,5 @@ class RolloutWorker:
         _, last_v, _ = model(torch.as_tensor(self.obs.reshape(R, 1, D)), (self.h[0] * keep, self.h[1] * keep))
         buf["last_value"] = last_v[:, 0].numpy()
         buf["h0"], buf["c0"] = h0[0][0].numpy(), h0[1][0].numpy()
-        return {"batch": buf, "results": results, "version": version, "steps": T * n * k}
+        return {"batch": buf, "results": results, "version": version, "steps": T * n * k,
+                "cpu_s": time.process_time() - cpu0}

@@ -60,6 +60,8 @@ def check_config(cfg: TrainConfig) -> None:
                         f"0 or more, with --past-fraction at most 1 together")
     if cfg.lr_end < 0 or (cfg.entropy_end is not None and cfg.entropy_end < 0):
         raise IlyaError(f"--lr-end {cfg.lr_end} / --entropy-end {cfg.entropy_end}: expected 0 or more")
+    if cfg.minutes < 0 or cfg.cpu_minutes < 0:
+        raise IlyaError(f"--minutes {cfg.minutes} / --cpu-minutes {cfg.cpu_minutes}: expected 0 or more")
     if cfg.keep_best and cfg.eval_every <= 0:
         raise IlyaError("--keep-best needs evaluations during training (--eval-every > 0)")
     if cfg.staleness < 0:
@@ -80,6 +82,14 @@ def late_anneal(frac: float, cfg: TrainConfig) -> tuple[float, float]:
     lr = cfg.optim.lr * (1.0 + (cfg.lr_end - 1.0) * late)
     end = cfg.entropy_coef if cfg.entropy_end is None else cfg.entropy_end
     return lr, cfg.entropy_coef + (end - cfg.entropy_coef) * late
+
+
+def budget_fraction(it: int, wall_s: float, cpu_s: float, cfg: TrainConfig) -> float:
+    """How much of the training budget is spent: the larger of wall time / --minutes and CPU time /
+    --cpu-minutes (those set), else iterations / --iterations.  Training ends at 1; τ and the late anneal
+    follow it, so a CPU budget gives the same schedule on a loaded machine as on a quiet one."""
+    fracs = [t / (m * 60.0) for t, m in ((wall_s, cfg.minutes), (cpu_s, cfg.cpu_minutes)) if m > 0]
+    return max(fracs) if fracs else it / cfg.iterations
 
 
 def eval_score(ev: dict[str, float]) -> float:
@@ -124,6 +134,9 @@ class LocalRollouts:
 
     def collect(self, weights: Weights, version: int, tau: float, pool: OpponentPool, T: int) -> dict[str, Any]:
         return self.worker.rollout(weights, T, tau, pool.table(), pool.weights, version)
+
+    def worker_cpu_s(self) -> float:
+        return 0.0  # the worker plays in the learner's process: its CPU time is the learner's
 
     def set_obs(self, obs: str) -> None:
         self.worker.set_obs(obs)
@@ -255,9 +268,10 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
             rollouts.set_obs(cfg.surgery.obs)
         if cfg.workers == 0:
             rollouts.load_state_dict(extra["worker"])
-    budget_s = cfg.minutes * 60.0
-    total = cfg.iterations if budget_s <= 0 else 10**9
-    bar = progress(total=None if budget_s > 0 else total, initial=start, desc="five train")
+    timed = cfg.minutes > 0 or cfg.cpu_minutes > 0
+    total = 10**9 if timed else cfg.iterations
+    bar = progress(total=None if timed else total, initial=start, desc="five train")
+    cpu_eval = float(extra.get("cpu_eval", 0.0))
     t_ckpt = time.time()
     recent: deque[dict[str, Any]] = deque(maxlen=200)
     last_eval: dict[str, float] = {}
@@ -267,7 +281,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
     def save(step: int) -> None:
         run.save_checkpoint(step, {**trainer.state_dict(), "extra": {
             "shape": model.shape.as_dict(), "version": version, "game_steps": game_steps,
-            "wall_train": wall_train, "cpu_train": cpu_train, "operated": operated, "pool": pool.state_dict(),
+            "wall_train": wall_train, "cpu_train": cpu_train, "cpu_eval": cpu_eval, "operated": operated, "pool": pool.state_dict(),
             "best_score": best_score, "best_iteration": best_it,
             "rng": rng.bit_generator.state, "history": list(history),
             "worker": rollouts.state_dict() if cfg.workers == 0 else {}}})
@@ -276,10 +290,10 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
         save_snapshot(run.path / "snapshots", 0, 0, to_numpy(model))
     try:
         while it < total:
-            if budget_s > 0 and wall_train >= budget_s:
+            frac = budget_fraction(it, wall_train, cpu_train, cfg)
+            if timed and frac >= 1.0:
                 break
-            t0, c0 = time.time(), time.process_time()
-            frac = wall_train / budget_s if budget_s > 0 else it / total
+            t0, c0, w0 = time.time(), time.process_time(), rollouts.worker_cpu_s()
             tau = tau_at(frac, cfg.team_spirit_start, cfg.team_spirit_end, cfg.team_spirit_anneal)
             lr, ent_coef = late_anneal(frac, cfg)
             if lr != trainer.cfg.lr:
@@ -316,7 +330,7 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 save_snapshot(run.path / "snapshots", version, game_steps, now)
             it += 1
             wall_train += time.time() - t0
-            cpu_train += time.process_time() - c0
+            cpu_train += time.process_time() - c0 + rollouts.worker_cpu_s() - w0
             learn = b["learn"]
             past = [r for r in recent if r["opp"] >= 0]
             vs_bot = [r for r in recent if r["opp"] == BOT]
@@ -336,9 +350,13 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "selfplay/win_rate_vs_random": float(np.mean([r["learner_won"] for r in vs_rnd])) if vs_rnd else 0.0,
                 "restarts": getattr(rollouts, "restarts", 0),
                 "speed/game_steps_per_s": out["steps"] / max(time.time() - t0, 1e-9),
+                "budget/train_minutes": wall_train / 60.0, "budget/train_cpu_minutes": cpu_train / 60.0,
+                "budget/fraction": budget_fraction(it, wall_train, cpu_train, cfg),
             }
             if cfg.eval_every > 0 and it % cfg.eval_every == 0:
+                ce = time.process_time()
                 last_eval = evaluate_policy(model, cfg, cfg.eval_games, seed=10_000 + it, operated=operated)
+                cpu_eval += time.process_time() - ce
                 row.update(last_eval)
                 if cfg.keep_best and eval_score(last_eval) > best_score:
                     best_score, best_it = eval_score(last_eval), it
@@ -359,7 +377,8 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
     return {**best, "run": str(run.path), "iterations": it, "game_steps": game_steps, "params": model.param_count(),
             "lstm_units": model.shape.hidden, "win_rate_scripted": final["eval/win_rate_scripted"],
             "win_rate_random": final["eval/win_rate_random"], "train_minutes": wall_train / 60.0,
-            "train_cpu_minutes": cpu_train / 60.0}
+            "train_cpu_minutes": cpu_train / 60.0, "budget_minutes": cfg.minutes, "budget_cpu_minutes": cfg.cpu_minutes,
+            "eval_cpu_minutes": cpu_eval / 60.0}
 
 
 def runs_dir_of(cfg: TrainConfig) -> Path:

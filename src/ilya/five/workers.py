@@ -36,6 +36,7 @@ class RayRollouts:
         self.actors: list[Any] = [self._spawn(i) for i in range(cfg.workers)]
         self.known: list[set[int]] = [set() for _ in self.actors]
         self.pending: dict[Any, int] = {}
+        self.cpu_s = 0.0  # CPU seconds of every chunk the workers returned (dropped ones too)
 
     def _spawn(self, i: int) -> Any:
         seed = self.cfg.seed * 1000 + 1 + 7919 * i + 104729 * self.restarts
@@ -73,10 +74,15 @@ class RayRollouts:
                 self._submit(i, weights_ref, version, tau, pool, T)
                 continue
             self._submit(i, weights_ref, version, tau, pool, T)  # the newest weights, while we learn
+            self.cpu_s += float(out.get("cpu_s", 0.0))
             if version - int(out["version"]) > self.cfg.max_staleness:
                 self.dropped += 1
                 continue
             return out
+
+    def worker_cpu_s(self) -> float:
+        """CPU seconds the workers spent on the chunks returned so far (outside the learner's process)."""
+        return self.cpu_s
 
     def set_obs(self, obs: str) -> None:
         self.ray.get([a.set_obs.remote(obs) for a in self.actors])
