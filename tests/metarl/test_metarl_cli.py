@@ -65,6 +65,11 @@ def test_compare_draws_one_curve_per_algorithm(tmp_path, capsys):
         assert row["test_return"]["mean"] == pytest.approx(np.mean(per_seed))
         assert row["test_return"]["std"] == pytest.approx(np.std(per_seed, ddof=1))
         assert row["test_return"]["se"] == pytest.approx(np.std(per_seed, ddof=1) / np.sqrt(2))
+        # and whether it is clearly above random is decided on these seeds against the table's floor
+        vs = row["versus_random"]
+        assert vs["ci95"][0] <= row["test_return"]["mean"] <= vs["ci95"][1]
+        assert vs["above"] == (vs["ci95"][0] > vs["floor_ci95"][1])
+        assert np.mean(vs["floor_ci95"]) == pytest.approx(out["random_return"])
     assert png_text(out["figure"])["ilya:curves"] == "2"
     # `ilya plot` redraws the comparison figure (the registered compare_return run figure)
     assert main(["plot", "metarl/compare-krazy", "--runs-dir", str(tmp_path)]) == 0

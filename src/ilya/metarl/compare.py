@@ -29,7 +29,8 @@ from ilya.metarl.train import check_config, env_spec, eval_seed, train, world_se
 
 def child_configs(cfg: CompareConfig) -> list[TrainConfig]:
     name = cfg.run or f"compare-{cfg.env}"
-    return [TrainConfig(run=f"{name}-{algo}-s{seed}", fresh=cfg.fresh, seed=seed, runs_dir=cfg.runs_dir,
+    lr = TrainConfig.lr if cfg.lr is None else cfg.lr
+    return [TrainConfig(lr=lr, run=f"{name}-{algo}-s{seed}", fresh=cfg.fresh, seed=seed, runs_dir=cfg.runs_dir,
                         algo=algo, env=cfg.env, env_steps=cfg.env_steps, krazy=cfg.krazy, krazy_preset=cfg.krazy_preset,
                         maze=cfg.maze, bandit=cfg.bandit, n_episodes=cfg.n_episodes, n_explore=cfg.n_explore,
                         train_worlds=cfg.train_worlds, test_worlds=cfg.test_worlds, eval_every=cfg.eval_every,
@@ -48,6 +49,14 @@ def seed_stats(xs: list[float]) -> dict[str, float]:
     """Mean, standard deviation and standard error over seeds (`ilya.core.stats.summarize`)."""
     s = summarize(xs)
     return {"mean": s.mean, "std": s.se * float(np.sqrt(s.n)), "se": s.se}
+
+
+def versus_floor(xs: list[float], floor: float, floor_se: float | None) -> dict[str, Any]:
+    """Is a learner clearly above the random floor?  The 95% t-interval of its mean over seeds against the
+    floor's 95% interval (± 1.96 Monte Carlo s.e.); ``above`` when the two do not overlap."""
+    s = summarize(xs)
+    half = 1.96 * float(floor_se or 0.0)
+    return {"ci95": [s.lo, s.hi], "floor_ci95": [floor - half, floor + half], "above": bool(s.lo > floor + half)}
 
 
 def qlearning_floor(tcfg: TrainConfig) -> dict[str, float]:
@@ -91,6 +100,9 @@ def compare(cfg: CompareConfig) -> dict[str, Any]:
                            "per_seed": [round(s["test_return"], 4) for s in rows],
                            "env_steps": int(np.mean([s["env_steps"] for s in rows]))}
         floor = summaries[0]["random_return"]
+        for algo in cfg.algos:
+            xs = [s["test_return"] for s in summaries if s["algo"] == algo]
+            table[algo]["versus_random"] = versus_floor(xs, floor, summaries[0].get("random_return_se"))
         q = qlearning_floor(children[0])
         result = {"env": cfg.env, "env_steps_per_run": cfg.env_steps, "random_return": floor,
                   "random_return_se": summaries[0].get("random_return_se"),
@@ -111,8 +123,11 @@ def format_table(result: dict[str, Any]) -> str:
     for algo, row in result["algos"].items():
         st = row["test_return"]
         err = f"± {st['se']:.3f}" if len(row["per_seed"]) > 1 else "(1 seed)"
+        vs = row.get("versus_random")
+        ci = (f"95% CI [{vs['ci95'][0]:+.3f}, {vs['ci95'][1]:+.3f}] {'above' if vs['above'] else 'NOT above'} random"
+              if vs and len(row["per_seed"]) > 1 else "")
         lines.append(f"{LABELS.get(algo, algo):<9} {st['mean']:+.3f} {err:<8}{'':<22} "
-                     + " ".join(f"{x:+.3f}" for x in row["per_seed"]))
+                     + " ".join(f"{x:+.3f}" for x in row["per_seed"]) + (f"  {ci}" if ci else ""))
     return "\n".join(lines)
 
 

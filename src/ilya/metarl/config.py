@@ -250,6 +250,8 @@ class CompareConfig:
     """RL²: episodes per trial"""
     n_explore: int = 3
     """RL²: exploratory episodes per trial"""
+    lr: float | None = None
+    """learning rate of every run (default: train's --lr, 3e-3)"""
     workers: int = 0
     """Ray sampler workers per run (0: sample in the training process)"""
     address: str | None = None
