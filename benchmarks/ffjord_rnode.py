@@ -1,7 +1,7 @@
 """FFJORD with and without RNODE (Finlay et al. 2020): test NFE cut and test-NLL cost at a stated budget.
 
 Trains, through ``ilya.ffjord.train.train`` itself (one run folder per model under ``--runs-dir``, named
-``rnode-<data>-<iters>-s<seed>-<variant>``), the plain CNF of ``ilya ffjord train`` (the 2D defaults:
+``rnode-<data>-<iters>-s<seed>-<variant>[-lr<lr>]``), the plain CNF of ``ilya ffjord train`` (the 2D defaults:
 learnable end time from 0.5) and one or more RNODE variants (kinetic-energy + Jacobian-Frobenius weights),
 for each seed given, one model at a time in this process (one torch thread):
 
@@ -118,10 +118,11 @@ def train_one(data_name: str, iters: int, seed: int, v: Variant, runs_dir: Path,
               eval_every: int = 250, fresh: bool = False, check_atol: float | None = None, check_n: int = 2000,
               **fields: Any) -> dict[str, Any]:
     """One model trained by ``ilya.ffjord.train.train`` in the run ``rnode-<data>-<iters>-s<seed>-<variant>``
-    of ``runs_dir``; its final figures, the validation curve of its metrics and, with ``check_atol``, its
-    test NLL / NFE on ``check_n`` test points at the training tolerance and at ``check_atol``.  ``fields``
-    are further `TrainConfig` fields (the tests shrink the model with them)."""
-    name = f"rnode-{data_name}-{iters}-s{seed}-{v.slug}"
+    (``-lr<lr>`` appended for a learning rate other than train's 1e-3) of ``runs_dir``; its final figures,
+    the validation curve of its metrics and, with ``check_atol``, its test NLL / NFE on ``check_n`` test
+    points at the training tolerance and at ``check_atol``.  ``fields`` are further `TrainConfig` fields
+    (the tests shrink the model with them)."""
+    name = f"rnode-{data_name}-{iters}-s{seed}-{v.slug}" + ("" if lr == 1e-3 else f"-lr{lr:g}")
     final = train(v.config(data_name, iters, seed, lr, eval_every=eval_every, runs_dir=runs_dir, run=name,
                            fresh=fresh, **fields))
     run = Run.load(f"ffjord/{name}", runs_dir)
@@ -198,14 +199,15 @@ def main() -> None:
     results["load_after"] = os.getloadavg()
     seeds = sorted({r["seed"] for runs in results["runs"].values() for r in runs})
     print(f"\n{args.data}, {args.iters} iterations, seeds {seeds} (mean ± s.e. over seeds)")
-    print(f"{'model':34s} {'test NLL':>16s} {'test NFE':>12s} {'CPU s/it':>9s} {'NFE ratio':>14s} {'NLL cost':>16s}")
+    w = max([34, *(len(n) for n in results["runs"])])
+    print(f"{'model':{w}s} {'test NLL':>16s} {'test NFE':>12s} {'CPU s/it':>9s} {'NFE ratio':>14s} {'NLL cost':>16s}")
     base = results["runs"].get("plain")
     for name in sorted(results["runs"], key=lambda n: n != "plain"):  # plain first
         runs = results["runs"][name]
         (nm, ns), (fm, fs) = mean_se([r["test_nll"] for r in runs]), mean_se([r["test_nfe"] for r in runs])
         cpus = [r["cpu_s_per_iter"] for r in runs if r.get("cpu_s_per_iter")]
         cpu = f"{np.mean(cpus):9.3f}" if cpus else f"{'-':>9s}"
-        line = f"{name:34s} {nm:8.4f} ± {ns:.4f} {fm:6.1f} ± {fs:3.0f} {cpu}"
+        line = f"{name:{w}s} {nm:8.4f} ± {ns:.4f} {fm:6.1f} ± {fs:3.0f} {cpu}"
         if base is not None and name != "plain":
             p = paired(base, runs)
             results["paired"][name] = p
