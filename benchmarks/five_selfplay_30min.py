@@ -8,13 +8,15 @@ over training (`ilya five rate`).
 included, evaluations during training not counted): what a quiet 30-minute run of one process gets, and the
 same on a loaded machine, where a wall-clock budget (`--minutes`) gets half or less.
 
-The defaults are the recommended configuration (ours, not the paper's, on top of its recipe): 20 % of the
+The defaults are the recommended configuration (ours, not the paper's, on top of its recipe): 35 % of the
 training games against the scripted bot and 10 % against random heroes as fixed members of the opponent
 pool, the learning rate decayed to 0.1x and the entropy bonus to 0.002 once τ has reached 1, and the run's
-policy chosen by the evaluations during training (32 games per opponent every 50 iterations, other seeds
-than the final 64-game evaluation).  The paper's recipe alone (the earlier `bench-30min` run):
-``--bot-fraction 0 --random-fraction 0 --no-keep-best --lr-end 1 --entropy-end None --eval-every 40
---eval-games 16 --run bench-30min``.
+policy chosen by the evaluations during training (32 games per opponent every 50 iterations at temperature
+1, other seeds than the final 64-game evaluation), reported at that temperature and at 0.25.  The earlier
+`bench-30min-v2` run: ``--minutes 30 --cpu-minutes 0 --bot-fraction 0.2 --temperature 0.25
+--other-temperature 1 --run bench-30min-v2``.  The paper's recipe alone (the earlier `bench-30min` run):
+``--minutes 30 --cpu-minutes 0 --bot-fraction 0 --random-fraction 0 --no-keep-best --lr-end 1
+--entropy-end None --eval-every 40 --eval-games 16 --temperature 0.25 --other-temperature 1 --run bench-30min``.
 
 Prints ours, the target and the ratio, and the load average of the machine before and after; figures in
 runs/five/<run>/plots (trueskill.png is the headline).
@@ -44,7 +46,7 @@ class Args:
     """evaluation games against the scripted bot and against random heroes"""
     run: str = "bench-30cpu"
     """run name"""
-    bot_fraction: float = 0.2
+    bot_fraction: float = 0.35
     """share of training games against the scripted bot (ours; 0: pure self-play, the paper's recipe)"""
     random_fraction: float = 0.1
     """share of training games against random heroes (ours; 0: the paper's recipe)"""
