@@ -48,6 +48,27 @@ def variant_config(name: str, algo: str, seed: int, env_steps: int, runs_dir: Pa
                        **over)
 
 
+def sticky_walks(probs: tuple[float, ...] = (0.0, 0.5, 0.8, 0.9), episodes: int = 64) -> None:
+    """Return of a random walk that repeats its last action with probability p, on the 64 test worlds:
+    is there a cheap world-independent policy that beats the uniform one (p = 0)?"""
+    import numpy as np
+
+    from ilya.metarl.config import krazy_world
+    from ilya.metarl.envs import KrazyWorldVec
+
+    cfg = krazy_world(KrazyConfig(), "reference")
+    seeds = 500_000 + np.arange(64)  # the test worlds of --world-seed 0
+    for p in probs:
+        env = KrazyWorldVec([int(s) for s in seeds for _ in range(episodes)], cfg)
+        env.reset()
+        rng = np.random.default_rng(1)
+        a, ret = rng.integers(4, size=env.B), np.zeros(env.B)
+        for _ in range(cfg.horizon):
+            a = np.where(rng.random(env.B) < p, a, rng.integers(4, size=env.B))
+            ret += env.step(a)[1]
+        print(f"sticky random walk p={p}: {ret.mean():+.3f} ± {ret.std() / np.sqrt(env.B):.3f} per episode")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--variants", nargs="+", default=["w32"], choices=sorted(VARIANTS))
@@ -55,8 +76,12 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--env-steps", type=int, default=300_000)
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
+    ap.add_argument("--sticky", action="store_true", help="only the sticky random walks (no training)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    if args.sticky:
+        sticky_walks()
+        return
     import torch
 
     torch.set_num_threads(1)
