@@ -160,6 +160,7 @@ def test_rollout_chunk_shapes_and_rewards_are_zero_sum() -> None:
     assert b["obs"].shape == (40, 30, obs_dim(GameConfig()))
     assert np.abs(b["rewards"].reshape(40, 3, 10).sum(-1)).max() < 1e-4  # zero-sum
     assert len(out["results"]) == 3 and b["starts"][30].all()  # every game ended at step 30 and restarted
+    assert 0.0 < out["cpu_s"] < 60.0  # the chunk's CPU seconds: a Ray worker's share of --cpu-minutes
     assert isinstance(LaneGame, type)
 
 
