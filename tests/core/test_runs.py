@@ -38,6 +38,19 @@ def test_resume_same_config_and_refuse_changed(tmp_path: Path) -> None:
     assert json.loads((fresh.path / "config.json").read_text())["lr"] == 0.5
 
 
+@dataclass
+class ToyConfigV2(ToyConfig):
+    momentum: float = 0.9
+    """a field added after runs were made"""
+
+
+def test_resume_accepts_a_field_added_since_at_its_default(tmp_path: Path) -> None:
+    Run.open("toy", ToyConfig(run="a", runs_dir=tmp_path)).save_checkpoint(3, {"x": 1})
+    assert Run.open("toy", ToyConfigV2(run="a", runs_dir=tmp_path)).resumed
+    with pytest.raises(IlyaError, match=r"another config \(momentum: None -> 0.5\)"):
+        Run.open("toy", ToyConfigV2(run="a", runs_dir=tmp_path, momentum=0.5))
+
+
 def test_bad_run_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(IlyaError, match="run name"):
         Run.open("toy", ToyConfig(run="../escape", runs_dir=tmp_path))

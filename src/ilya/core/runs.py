@@ -5,7 +5,8 @@ one JSON object per line with ``step``, ``wall`` seconds and the values), ``chec
 the last few kept), ``plots/``, ``summary.json`` (the final figures) and ``status.json``.
 
 Opening an existing run resumes it: the config must be the same (a changed config is refused unless
-``--fresh``, which starts the run over), and `Run.load_checkpoint` gives back the latest checkpoint.
+``--fresh``, which starts the run over; a field added to the config since the run began counts as
+unchanged while it holds its default), and `Run.load_checkpoint` gives back the latest checkpoint.
 """
 
 from __future__ import annotations
@@ -54,6 +55,19 @@ def _to_jsonable(obj: Any) -> Any:
     if obj is None or isinstance(obj, (str, int, float, bool)):
         return obj
     return str(obj)
+
+
+def _field_defaults(cfg: Any) -> dict[str, Any]:
+    """The JSON form of each top-level field's default value, for the fields that have one."""
+    if not dataclasses.is_dataclass(cfg):
+        return {}
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        if f.default is not dataclasses.MISSING:
+            out[f.name] = _to_jsonable(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            out[f.name] = _to_jsonable(f.default_factory())
+    return out
 
 
 def _is_writer() -> bool:
@@ -123,9 +137,11 @@ class Run:
             shutil.rmtree(path)
         if (path / "config.json").exists():
             old: dict[str, Any] = json.loads((path / "config.json").read_text())
+            added = _field_defaults(cfg)  # a field added since the run began, left at its default, is no change
             changed = sorted(
                 k for k in set(old) | set(config)
                 if k not in RESUME_IGNORED and old.get(k) != config.get(k)
+                and not (k not in old and k in added and added[k] == config.get(k))
             )
             if changed:
                 diffs = ", ".join(f"{k}: {old.get(k)!r} -> {config.get(k)!r}" for k in changed[:4])
