@@ -116,8 +116,8 @@ def test_a_tiny_cpu_budget_stops_training_and_is_recorded(tmp_path: Path) -> Non
     summary = json.loads((run.path / "summary.json").read_text())
     assert summary["train_cpu_minutes"] == pytest.approx(res["train_cpu_minutes"])
     assert summary["budget_cpu_minutes"] == pytest.approx(1e-4)
-    _, cpu = run.series("budget/train_cpu_minutes")
-    _, frac = run.series("budget/fraction")
+    _, cpu = run.series("time/train_cpu_minutes")
+    _, frac = run.series("time/budget_fraction")
     assert cpu == [pytest.approx(res["train_cpu_minutes"])] and frac[0] >= 1.0
     with pytest.raises(IlyaError, match="--cpu-minutes"):
         train(TrainConfig(run="neg", runs_dir=tmp_path, cpu_minutes=-1))

@@ -350,8 +350,8 @@ def _train(cfg: TrainConfig, run: Run) -> dict[str, Any]:
                 "selfplay/win_rate_vs_random": float(np.mean([r["learner_won"] for r in vs_rnd])) if vs_rnd else 0.0,
                 "restarts": getattr(rollouts, "restarts", 0),
                 "speed/game_steps_per_s": out["steps"] / max(time.time() - t0, 1e-9),
-                "budget/train_minutes": wall_train / 60.0, "budget/train_cpu_minutes": cpu_train / 60.0,
-                "budget/fraction": budget_fraction(it, wall_train, cpu_train, cfg),
+                "time/train_minutes": wall_train / 60.0, "time/train_cpu_minutes": cpu_train / 60.0,
+                "time/budget_fraction": budget_fraction(it, wall_train, cpu_train, cfg),
             }
             if cfg.eval_every > 0 and it % cfg.eval_every == 0:
                 ce = time.process_time()
