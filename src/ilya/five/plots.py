@@ -144,12 +144,24 @@ def rows(runs: list[Run]) -> list[HeadlineRow]:
         s = r.read_summary()
         if r.system != "five" or "win_rate_scripted" not in s:
             continue
+        ours, protocol = f"{s['win_rate_scripted']:.2f}", "games split between the two sides"
+        bench = r.path / "benchmark.json"
+        if bench.is_file():  # benchmarks/five_selfplay_30min.py: the run's policy on 64 held-out games
+            b = json.loads(bench.read_text())
+            ev2 = b.get("vs_scripted_other_t", b.get("vs_scripted_t1"))  # the earlier runs: 0.25, then 1
+            if "vs_scripted" in b and ev2 is not None:
+                ev = b["vs_scripted"]
+                t1, t2 = b.get("temperature", 0.25), b.get("other_temperature", 1.0)
+                ours = f"{ev['win_rate']:.2f} at temperature {t1:g}, {ev2['win_rate']:.2f} at {t2:g} ({b['policy']} policy)"
+                protocol = f"{ev['games']} held-out games split between the two sides"
         out.append(HeadlineRow(
             claim="win rate against the scripted bot", paper="99.4% against the public (Dota 2, humans)",
-            ours=f"{s['win_rate_scripted']:.2f}", protocol="games split between the two sides",
+            ours=ours, protocol=protocol,
             budget=f"{s.get('train_minutes', 0):.1f} wall-min, {s.get('train_cpu_minutes', 0):.1f} CPU-min, "
                    f"{s.get('game_steps', 0):,} game steps",
-            run=f"five/{r.name}", command="ilya five train --cpu-minutes 30"))
+            run=f"five/{r.name}", command=(f"ilya five train --cpu-minutes {s['budget_cpu_minutes']:g}"
+                                           if s.get("budget_cpu_minutes") else
+                                           f"ilya five train --minutes {s.get('train_minutes', 0):.0f}")))
     finals = [r.read_summary().get("win_rate_scripted") for r in runs if r.system == "five"]
     finals = [f for f in finals if isinstance(f, float)]
     if len(finals) > 1:
