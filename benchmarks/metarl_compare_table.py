@@ -23,7 +23,7 @@ import numpy as np
 
 from ilya.core.runs import Run
 from ilya.core.stats import summarize
-from ilya.metarl.compare import qlearning_floor, versus_floor
+from ilya.metarl.compare import qlearning_floor, seed_band, versus_floor
 from ilya.metarl.config import ALGOS, LABELS, TrainConfig
 
 
@@ -58,11 +58,7 @@ def main() -> None:
             continue
         curves[algo] = runs
         st, tail = summarize(finals), summarize(tails)
-        end = min(s[-1] for s, _ in runs)
-        grid = np.linspace(0, end, 50)
-        ys = np.stack([np.interp(grid, s, v) for s, v in runs])
-        mean = ys.mean(0)
-        se = ys.std(0, ddof=1) / math.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
+        grid, mean, se = seed_band(runs)  # the figure's mean curve and band
         b = int(mean.argmax())
         out[algo] = {"n": st.n, "mean": st.mean, "se": st.se, "per_seed": finals, "tail_mean": tail.mean,
                      "tail_se": tail.se, "best": float(mean[b]), "best_se": float(se[b]), "best_step": float(grid[b]),

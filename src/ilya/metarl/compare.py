@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -49,6 +50,18 @@ def seed_stats(xs: list[float]) -> dict[str, float]:
     """Mean, standard deviation and standard error over seeds (`ilya.core.stats.summarize`)."""
     s = summarize(xs)
     return {"mean": s.mean, "std": s.se * float(np.sqrt(s.n)), "se": s.se}
+
+
+def seed_band(runs: Sequence[tuple[Sequence[float], Sequence[float]]], points: int = 50
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Seeds' (env steps, test return) curves on a common grid of ``points`` steps up to the shortest run's
+    end: (grid, mean over seeds, standard error over seeds; zero with one seed)."""
+    arrays = [(np.asarray(s, float), np.asarray(r, float)) for s, r in runs]
+    grid = np.linspace(0, min(s[-1] for s, _ in arrays), points)
+    ys = np.stack([np.interp(grid, s, r) for s, r in arrays])
+    mean = ys.mean(0)
+    se = ys.std(0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
+    return grid, mean, se
 
 
 def versus_floor(xs: list[float], floor: float, floor_se: float | None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import numpy as np
 from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
-from ilya.metarl.compare import is_compare_run
+from ilya.metarl.compare import is_compare_run, seed_band
 from ilya.metarl.config import ALGOS, LABELS, TILE_NAMES, TrainConfig, WorldConfig
 from ilya.metarl.envs import BanditVec, KrazyWorldVec, MazeVec, make_vec
 from ilya.metarl.envs.krazy import AGENT_COLOUR, BASE_PALETTE
@@ -132,14 +132,10 @@ def compare_figure(curves: Mapping[str, Sequence[tuple[Sequence[float], Sequence
     fig, ax = new_figure(figsize=(7, 4.5))
     n_curves = 0
     for algo, runs in curves.items():
-        runs = [(np.asarray(s, float), np.asarray(r, float)) for s, r in runs if len(s)]
+        runs = [(s, r) for s, r in runs if len(s)]
         if not runs:
             continue
-        end = min(s[-1] for s, _ in runs)
-        grid = np.linspace(0, end, 50)
-        ys = np.stack([np.interp(grid, s, r) for s, r in runs])
-        mean = ys.mean(0)
-        se = ys.std(0, ddof=1) / np.sqrt(len(ys)) if len(ys) > 1 else np.zeros_like(mean)
+        grid, mean, se = seed_band(runs)
         ax.plot(grid, mean, color=COLOURS.get(algo), label=f"{LABELS.get(algo, algo)} ({len(runs)} seeds)")
         ax.fill_between(grid, mean - se, mean + se, color=COLOURS.get(algo), alpha=0.18)
         n_curves += 1
