@@ -40,6 +40,8 @@ from ilya.ffjord.config import DataName, FfjordOptim, RegSchedule, TrainConfig
 from ilya.ffjord.model import evaluate, load_run_model
 from ilya.ffjord.train import train
 
+TRAIN_LR = FfjordOptim().lr  # ilya ffjord train's learning rate: run names carry any other
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -69,7 +71,7 @@ class Variant:
         sched = "" if self.schedule == "constant" else f"-{self.schedule}{self.decay_start:g}to{self.final:g}"
         return f"k{self.kinetic:g}-j{self.jacobian:g}-{t}{sched}"
 
-    def config(self, data: str, iters: int, seed: int, lr: float = 1e-3, **fields: Any) -> TrainConfig:
+    def config(self, data: str, iters: int, seed: int, lr: float = TRAIN_LR, **fields: Any) -> TrainConfig:
         """The `TrainConfig` of ``ilya ffjord train`` for this variant; ``fields`` are further fields."""
         return TrainConfig(data=cast(DataName, data), iters=iters, seed=seed, kinetic=self.kinetic,
                            jacobian=self.jacobian, T=0.5 if self.T is None else self.T, train_T=self.T is None,
@@ -114,15 +116,15 @@ def paired(base: list[dict[str, Any]], reg: list[dict[str, Any]]) -> dict[str, A
             "target_met": bool(rm >= 2.0 and cm <= 0.05)}
 
 
-def train_one(data_name: str, iters: int, seed: int, v: Variant, runs_dir: Path, lr: float = 1e-3,
+def train_one(data_name: str, iters: int, seed: int, v: Variant, runs_dir: Path, lr: float = TRAIN_LR,
               eval_every: int = 250, fresh: bool = False, check_atol: float | None = None, check_n: int = 2000,
               **fields: Any) -> dict[str, Any]:
     """One model trained by ``ilya.ffjord.train.train`` in the run ``rnode-<data>-<iters>-s<seed>-<variant>``
-    (``-lr<lr>`` appended for a learning rate other than train's 1e-3) of ``runs_dir``; its final figures,
+    (``-lr<lr>`` appended for a learning rate other than train's, 1e-3) of ``runs_dir``; its final figures,
     the validation curve of its metrics and, with ``check_atol``, its test NLL / NFE on ``check_n`` test
     points at the training tolerance and at ``check_atol``.  ``fields`` are further `TrainConfig` fields
     (the tests shrink the model with them)."""
-    name = f"rnode-{data_name}-{iters}-s{seed}-{v.slug}" + ("" if lr == 1e-3 else f"-lr{lr:g}")
+    name = f"rnode-{data_name}-{iters}-s{seed}-{v.slug}" + ("" if lr == TRAIN_LR else f"-lr{lr:g}")
     final = train(v.config(data_name, iters, seed, lr, eval_every=eval_every, runs_dir=runs_dir, run=name,
                            fresh=fresh, **fields))
     run = Run.load(f"ffjord/{name}", runs_dir)
@@ -153,7 +155,7 @@ def main() -> None:
                     help="RNODE variants K:J[:T[:SCHEDULE]] (kinetic weight, Jacobian weight, fixed end time, "
                          "weight schedule linear/START/FINAL or cosine/START/FINAL)")
     ap.add_argument("--no-plain", action="store_true", help="skip the plain model (only RNODE variants)")
-    ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (the default of ilya ffjord train)")
+    ap.add_argument("--lr", type=float, default=TRAIN_LR, help="Adam learning rate (the default of ilya ffjord train)")
     ap.add_argument("--eval-every", type=int, default=250,
                     help="validation (Hutchinson trace) and checkpoint interval of each run (train's --eval-every)")
     ap.add_argument("--runs-dir", type=Path, default=Path("runs"), help="where the runs/ffjord/rnode-* folders go")
