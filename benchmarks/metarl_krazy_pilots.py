@@ -22,7 +22,7 @@ from typing import Any
 
 from ilya.core.runs import Run
 from ilya.metarl.config import KrazyConfig, TrainConfig
-from ilya.metarl.train import train
+from ilya.metarl.train import train, world_seeds
 
 FRESH = 100_000  # more training worlds than a run ever draws: every task is a new world
 VARIANTS: dict[str, dict[str, Any]] = {
@@ -57,7 +57,7 @@ def sticky_walks(probs: tuple[float, ...] = (0.0, 0.5, 0.8, 0.9), episodes: int 
     from ilya.metarl.envs import KrazyWorldVec
 
     cfg = krazy_world(KrazyConfig(), "reference")
-    seeds = 500_000 + np.arange(64)  # the test worlds of --world-seed 0
+    _, seeds = world_seeds(TrainConfig())  # the test worlds of every run here (--world-seed 0)
     for p in probs:
         env = KrazyWorldVec([int(s) for s in seeds for _ in range(episodes)], cfg)
         env.reset()
