@@ -1,16 +1,18 @@
 """The prover's figures, registered with `ilya.core.figures`: % proved vs expansion budget, proof lengths
 against set.mm's, % proved per value-loop iteration, and the headline rows (% of set.mm's test split
-proved, beside GPT-f's 29.22% and 56.22%)."""
+proved, beside GPT-f's 29.22% and 56.22%), and % proved on a fixed clean subset against training compute."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ilya.core.figures import HeadlineRow, headline, paper_figure, run_figure
 from ilya.core.plotting import new_figure, save_figure
 from ilya.core.runs import Run
+from ilya.core.stats import wilson_interval
 from ilya.prover.config import EvalConfig
 
 PAPER_PROVED_PCT = {"160M": 29.22, "best": 56.22}
@@ -147,3 +149,153 @@ def headline_rows(runs: list[Run]) -> list[HeadlineRow]:
                      + f" --e {c.e} --d {c.d} --time-limit {c.time_limit:g} --limit {c.limit}"
                      + (" --clean" if c.clean else ""))))
     return rows
+
+
+# ---------------------------------------------------------------------------- % proved vs training compute
+TARGET_PROVED_PCT = 20.0
+"""issue 17 item 3: % of the clean test split to prove at e=32, d=128 ..."""
+TARGET_TRAIN_HOURS = 6.0
+"""... from a model trained in at most this many CPU-hours on the 2-core machine"""
+
+
+@dataclass(frozen=True)
+class ComputePoint:
+    """One trained model on the compute curve: its training, and its % proved on a fixed clean subset."""
+
+    model: str
+    """the train run (`ilya prover train --run`)"""
+    steps: int
+    train_seconds: float
+    """the run's recorded training time (`train_seconds`: wall seconds of a 1-thread run, data loading
+    included; on a loaded machine this is more than the process's CPU time)"""
+    valid_loss: float
+    proved: int
+    attempted: int
+    eval_run: str
+
+    @property
+    def train_hours(self) -> float:
+        return self.train_seconds / 3600.0
+
+    @property
+    def interval_pct(self) -> tuple[float, float]:
+        """Wilson 95% interval of the % proved"""
+        lo, hi = wilson_interval(self.proved, self.attempted)
+        return 100.0 * lo, 100.0 * hi
+
+
+@dataclass(frozen=True)
+class ComputeCurve:
+    """Every model evaluated on the same clean test theorems, and the frequency baseline on exactly them."""
+
+    points: list[ComputePoint]
+    labels: list[str]
+    e: int
+    d: int
+    baseline: tuple[int, int] | None
+    """(proved, attempted) of the frequency baseline on ``labels``, from an eval run that covers them"""
+    baseline_run: str = ""
+
+
+def compute_curve(runs: list[Run]) -> ComputeCurve | None:
+    """The models' eval runs with ``--clean --limit N`` on the test split (N the most-used subset size; only
+    complete runs), each beside its train run's steps, valid loss and training time; the baseline's %
+    proved on the same theorems is taken from any frequency eval run whose results hold them all."""
+    by_name = {r.name: r for r in runs if r.system == "prover"}
+    groups: dict[tuple[int, int, int], list[tuple[Run, list[dict[str, Any]]]]] = {}
+    for run in _eval_runs(runs):
+        c = run.config_as(EvalConfig)
+        if c.policy != "model" or not c.clean or c.split != "test" or c.labels or not c.limit or not c.model:
+            continue
+        rows = _jsonl(run.path / "results.jsonl")
+        if len({r["label"] for r in rows}) != c.limit:
+            continue  # not finished
+        groups.setdefault((c.limit, c.e, c.d), []).append((run, rows))
+    if not groups:
+        return None
+    (limit, e, d), evals = max(groups.items(), key=lambda kv: (len({r.config["model"] for r, _ in kv[1]}), kv[0][0]))
+    labels = sorted({r["label"] for r in evals[0][1]})
+    points: list[ComputePoint] = []
+    for run, rows in evals:
+        if sorted({r["label"] for r in rows}) != labels:
+            continue
+        model = str(run.config["model"])
+        train = by_name.get(Path(model).name)
+        s = train.read_summary() if train is not None else {}
+        if "train_seconds" not in s:
+            continue
+        points.append(ComputePoint(model=Path(model).name, steps=int(s["steps"]), train_seconds=float(s["train_seconds"]),
+                                   valid_loss=float(s["valid/loss"]), proved=sum(bool(r["proved"]) for r in rows),
+                                   attempted=len(rows), eval_run=run.name))
+    points.sort(key=lambda p: (p.train_seconds, p.model))
+    baseline: tuple[int, int] | None = None
+    baseline_run = ""
+    wanted = set(labels)
+    for run in _eval_runs(runs):
+        c = run.config_as(EvalConfig)
+        if c.policy != "frequency" or c.e != e or c.d != d:
+            continue
+        rows = {r["label"]: r for r in _jsonl(run.path / "results.jsonl")}
+        if wanted <= set(rows):
+            baseline = (sum(bool(rows[lab]["proved"]) for lab in labels), len(labels))
+            baseline_run = run.name
+            break
+    return ComputeCurve(points=points, labels=labels, e=e, d=d, baseline=baseline, baseline_run=baseline_run)
+
+
+def draw_compute_curve(curve: ComputeCurve, path: Path,
+                       other_losses: tuple[tuple[str, float, float], ...] = ()) -> Path:
+    """% proved (Wilson 95% interval) against training hours, the baseline as a line, the 20% / 6 h target;
+    beside it the models' valid loss against the same hours, with ``other_losses`` ((name, hours, valid
+    loss) of models not on the curve) as hollow markers."""
+    fig, (ax, ax2) = new_figure(1, 2, figsize=(11, 4.2))
+    n = len(curve.labels)
+    hours = [p.train_hours for p in curve.points]
+    pct = [100.0 * p.proved / p.attempted for p in curve.points]
+    lo = [max(0.0, v - p.interval_pct[0]) for v, p in zip(pct, curve.points, strict=True)]
+    hi = [max(0.0, p.interval_pct[1] - v) for v, p in zip(pct, curve.points, strict=True)]
+    ax.errorbar(hours, pct, yerr=[lo, hi], marker="o", capsize=4, label="model (4x128), Wilson 95%")
+    for p, h, v in zip(curve.points, hours, pct, strict=True):
+        ax.annotate(f"{p.model}\n{p.proved}/{p.attempted}", (h, v), textcoords="offset points", xytext=(6, 6),
+                    fontsize=8)
+    curves = 1
+    if curve.baseline is not None:
+        k, m = curve.baseline
+        b = 100.0 * k / m
+        blo, bhi = wilson_interval(k, m)
+        ax.axhline(b, color="C1", linestyle="--", label=f"frequency baseline {k}/{m} (no training)")
+        ax.axhspan(100 * blo, 100 * bhi, color="C1", alpha=0.12)
+        curves += 1
+    ax.axhline(TARGET_PROVED_PCT, color="C3", linestyle=":")
+    ax.axvline(TARGET_TRAIN_HOURS, color="C3", linestyle=":")
+    ax.plot([TARGET_TRAIN_HOURS], [TARGET_PROVED_PCT], marker="*", markersize=14, color="C3", linestyle="none",
+            label=f"target: {TARGET_PROVED_PCT:g}% within {TARGET_TRAIN_HOURS:g} CPU-h")
+    ax.set_xscale("log")
+    xlim = (min(hours + [0.1]) / 1.5, TARGET_TRAIN_HOURS * 1.6)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(0, max([30.0] + [p.interval_pct[1] + 2 for p in curve.points]))
+    ax.set_xlabel("training time (1-thread hours, as recorded by the run)")
+    ax.set_ylabel(f"% proved, first {n} clean test theorems")
+    ax.set_title(f"prover: % proved vs training compute (e={curve.e}, d={curve.d})")
+    ax.legend(fontsize=8, loc="upper left")
+    ax2.plot(hours, [p.valid_loss for p in curve.points], marker="o")
+    for p, h in zip(curve.points, hours, strict=True):
+        ax2.annotate(f"{p.steps} steps", (h, p.valid_loss), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    for name, h, loss in other_losses:
+        ax2.plot([h], [loss], marker="o", markerfacecolor="none", color="grey", linestyle="none")
+        ax2.annotate(name, (h, loss), textcoords="offset points", xytext=(6, 4), fontsize=8, color="grey")
+    ax2.set_xscale("log")
+    ax2.set_xlim(*xlim)
+    ax2.set_xlabel("training time (1-thread hours)")
+    ax2.set_ylabel("valid loss (nats / completion token)")
+    ax2.set_title("the same models' valid loss")
+    return save_figure(fig, path, curves=curves + 1)
+
+
+@paper_figure("prover", "compute", title="% proved on the clean test split vs training compute (issue 17)")
+def compare_compute(runs: list[Run], out: Path) -> list[Path]:
+    """`compute_curve` of the runs, drawn (`draw_compute_curve`)."""
+    curve = compute_curve(runs)
+    if curve is None or not curve.points:
+        return []
+    return [draw_compute_curve(curve, out / "prover_proved_vs_compute.png")]
