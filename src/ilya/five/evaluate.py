@@ -8,15 +8,17 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
+import torch
 
 from ilya.core.errors import IlyaError
+from ilya.core.progress import progress
 from ilya.core.runs import Run
 from ilya.core.stats import rate as rate_stat
 from ilya.five.bots import RandomBot, ScriptedBot
 from ilya.five.config import BenchConfig, EvalConfig, GameConfig, RateConfig, ReplayConfig, TrainConfig
-from ilya.five.envs import TEAM, LaneGame, check_game, obs_dim
+from ilya.five.envs import ATTACK, KINDS, MOVE, NUKE, STUN, TEAM, LaneGame, check_game, obs_dim
 from ilya.five.matches import make_player, play
-from ilya.five.policy import FivePolicy
+from ilya.five.policy import FivePolicy, split_heads
 from ilya.five.render import frame, write_replay
 
 
@@ -140,3 +142,79 @@ def bench(cfg: BenchConfig) -> dict[str, Any]:
         print(f"{r['game_steps_per_s']:,.0f} game steps/s ({r['hero_steps_per_s']:,.0f} hero-steps/s), "
               f"{cfg.games} games, {cfg.actions} actions", file=sys.stdout)
     return r
+
+
+# ------------------------------------------------------------------ the sampling temperature's effect
+HEADS = ("kind", "direction", "target")
+
+
+def head_entropies(logits: np.ndarray, mask: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """(R, 3) the entropy in nats of each head's masked distribution at ``temperature``, per row."""
+    heads = split_heads(torch.as_tensor(logits) / temperature, torch.as_tensor(mask))
+    return np.stack([-(h.exp() * h.clamp_min(-1e4)).sum(-1).numpy() for h in heads], -1)
+
+
+def traced_match(model: FivePolicy, opponent: str, games: int, game: GameConfig, seed: int,
+                 temperature: float | tuple[float, float, float]) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """`play` (the same games and draws as `evaluate` with this seed) with the policy's decisions recorded;
+    returns the match's numbers and, for the policy's own heroes in games still running, the logits at
+    temperature 1, the masks and the sampled actions."""
+    from ilya.five.rollout import PolicyPlayer
+
+    player = PolicyPlayer(model, games, seed=seed + 1, act_every=game.act_every, temperature=temperature)
+    player.trace = []
+    r = play(player, opponent, games, game, seed=seed, temperature=temperature)
+    a_side = (np.arange(games) >= (games + 1) // 2).astype(np.int64)
+    mine = (np.arange(10)[None] // TEAM) == a_side[:, None]  # (games, 10): the policy's heroes
+    lengths = np.asarray(r.lengths)
+    rows: dict[str, list[np.ndarray]] = {"logits": [], "mask": [], "actions": []}
+    for i, (lg, mk, ac) in enumerate(player.trace):
+        keep = (mine & (i * game.act_every < lengths)[:, None]).reshape(-1)
+        for k, v in zip(rows, (lg, mk, ac), strict=True):
+            rows[k].append(v[keep])
+    s = rate_stat(r.wins, r.games)
+    out = {"games": r.games, "wins": r.wins, "draws": r.draws, "losses": r.losses, "win_rate": r.win_rate,
+           "wins_lo": s.lo, "wins_hi": s.hi, "deaths_per_game": float(np.mean(r.deaths)),
+           "kills_per_game": float(np.mean(r.kills))}
+    return out, {k: np.concatenate(v) for k, v in rows.items()}
+
+
+def decision_statistics(trace: dict[str, np.ndarray], temperature: float) -> dict[str, Any]:
+    """Of a match's decisions: each head's mean entropy at temperature 1 and at ``temperature`` (the
+    direction over the rows that moved, the target over those that attacked or cast), how often the
+    sampled choice is not the head's most likely one, and how often each kind was chosen."""
+    logits, mask, acts = trace["logits"], trace["mask"], trace["actions"]
+    kind = acts[:, 0]
+    used = [np.ones(len(kind), bool), kind == MOVE, (kind == ATTACK) | (kind == NUKE) | (kind == STUN)]
+    e1, et = head_entropies(logits, mask, 1.0), head_entropies(logits, mask, temperature)
+    greedy = np.stack([h.argmax(-1).numpy() for h in split_heads(torch.as_tensor(logits), torch.as_tensor(mask))], -1)
+    free = mask[:, : len(KINDS)].sum(-1) > 1  # rows with a choice of kind (not dead, not stunned)
+    out: dict[str, Any] = {"decisions": int(len(kind)), "with_a_choice": float(free.mean())}
+    for j, name in enumerate(HEADS):
+        u = used[j] & free
+        out[name] = {"rows": int(u.sum()), "entropy_t1": float(e1[u, j].mean()) if u.any() else 0.0,
+                     "entropy": float(et[u, j].mean()) if u.any() else 0.0,
+                     "not_greedy": float((acts[u, j] != greedy[u, j]).mean()) if u.any() else 0.0}
+    out["kinds"] = {k: float((kind[free] == i).mean()) for i, k in enumerate(KINDS)}
+    return out
+
+
+def temperature_study(ref: str, runs_dir: Any = "runs", temperatures: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0),
+                      head_variants: tuple[tuple[float, float, float], ...] = (), games: int = 64, seed: int = 1,
+                      policy: str = "best", opponent: str = "scripted") -> dict[str, Any]:
+    """Win rate against ``opponent`` and the decisions' statistics at each temperature, then with one
+    temperature per head (kind, direction, target) for each of ``head_variants``; CPU seconds per match."""
+    run, model, game = _load(ref, runs_dir, policy)
+    out: dict[str, Any] = {"run": run.name, "policy": policy, "opponent": opponent, "games": games, "seed": seed,
+                           "temperatures": [], "heads": []}
+    jobs: list[tuple[str, float | tuple[float, float, float]]] = [("temperatures", t) for t in temperatures]
+    jobs += [("heads", hv) for hv in head_variants]
+    for key, t in progress(jobs, desc=f"five/{run.name} temperatures"):
+        c0 = time.process_time()
+        res, trace = traced_match(model, opponent, games, game, seed, t)
+        res["cpu_s"] = time.process_time() - c0
+        res["temperature"] = t
+        if isinstance(t, float):
+            res["decisions"] = decision_statistics(trace, t)
+        out[key].append(res)
+    return out

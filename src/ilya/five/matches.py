@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +25,10 @@ class MatchResult:
     losses: int
     draws: int
     lengths: list[int]
+    deaths: list[int] = field(default_factory=list)
+    """per game: deaths of A's heroes"""
+    kills: list[int] = field(default_factory=list)
+    """per game: kills by A's heroes"""
 
     @property
     def games(self) -> int:
@@ -36,14 +40,18 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / max(self.games, 1)
 
 
-def make_player(spec: object, n: int, seed: int, act_every: int = 1, temperature: float = 1.0) -> object:
-    """'scripted', 'random', or a `FivePolicy` (played by a `PolicyPlayer` deciding every ``act_every`` steps)."""
+def make_player(spec: object, n: int, seed: int, act_every: int = 1,
+                temperature: float | tuple[float, float, float] = 1.0) -> object:
+    """'scripted', 'random', or a `FivePolicy` (played by a `PolicyPlayer` deciding every ``act_every`` steps;
+    ``temperature``: one, or one per head); a `PolicyPlayer` built by the caller is used as it is."""
     if spec == "scripted":
         return ScriptedBot(n)
     if spec == "random":
         return RandomBot(seed)
     from ilya.five.rollout import PolicyPlayer
 
+    if isinstance(spec, PolicyPlayer):
+        return spec
     return PolicyPlayer(spec, n, seed=seed, act_every=act_every, temperature=temperature)  # type: ignore[arg-type]
 
 
@@ -56,9 +64,10 @@ def _act(player: object, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, n
 
 
 def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc: str | None = None,
-         temperature: float = 1.0) -> MatchResult:
+         temperature: float | tuple[float, float, float] = 1.0) -> MatchResult:
     """Play ``games`` games (A radiant in half of them, dire in the others), each to its end; policies sample
-    their actions at ``temperature`` (1: as trained; lower: sharper, still random, so games differ)."""
+    their actions at ``temperature`` (1: as trained; lower: sharper, still random, so games differ; or one
+    per head: kind, direction, target)."""
     n = games
     game = LaneGame(n, cfg, seed=seed, autoreset=False)
     obs = game.reset()
@@ -68,6 +77,7 @@ def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc:
     finished = np.zeros(n, bool)
     winner = np.full(n, -1)
     length = np.zeros(n, np.int64)
+    deaths, kills = np.zeros(n, np.int64), np.zeros(n, np.int64)
     bar = progress(total=cfg.max_steps, desc=desc or "match")
     heroes_a = (np.arange(10)[None] // TEAM) == a_side[:, None]  # (n, 10)
     while not finished.all():
@@ -78,9 +88,11 @@ def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc:
         new = done & ~finished
         winner[new] = info["winner"][new]
         length[new] = info["t"][new]
+        deaths[new] = np.where(heroes_a, info["stats_deaths"], 0).sum(-1)[new]
+        kills[new] = np.where(heroes_a, info["stats_kills"], 0).sum(-1)[new]
         finished |= done
         bar.update(1)
     bar.close()
     wins = int(((winner == a_side)).sum())
     draws = int((winner == 2).sum())
-    return MatchResult(wins, n - wins - draws, draws, length.tolist())
+    return MatchResult(wins, n - wins - draws, draws, length.tolist(), deaths.tolist(), kills.tolist())

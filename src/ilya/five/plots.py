@@ -137,6 +137,62 @@ def ablations(runs: list[Run], out: Path) -> list[Path]:
     return paths
 
 
+# ------------------------------------------------------------------ the sampling temperature's effect
+def _se(r: dict) -> float:
+    """Binomial standard error of a win rate (wins + draws / 2 per game)."""
+    p, n = r["win_rate"], r["games"]
+    return float(np.sqrt(max(p * (1 - p), 0.0) / max(n, 1)))
+
+
+def temperature_figure(studies: list[dict], out: Path) -> list[Path]:
+    """From `ilya.five.evaluate.temperature_study` results (one per run): the win rate against the bot
+    over the sampling temperature, one curve per run with its standard error; and the win rates with one
+    temperature per head, one group of bars per head setting."""
+    studies = [s for s in studies if s.get("temperatures")]
+    if not studies:
+        return []
+    fig, ax = new_figure()
+    for s in studies:
+        rs = sorted(s["temperatures"], key=lambda r: r["temperature"])
+        ax.errorbar([r["temperature"] for r in rs], [r["win_rate"] for r in rs], yerr=[_se(r) for r in rs],
+                    marker="o", capsize=3, label=f"five/{s['run']} ({s['policy']} policy)")
+    ax.axhline(0.8, color="gray", linestyle=":", label="target 0.8")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_xlabel("sampling temperature (1: as trained)")
+    ax.set_ylabel(f"win rate vs the {studies[0]['opponent']} bot ({studies[0]['games']} held-out games)")
+    ax.set_title("five: the kept policies' win rate against the sampling temperature")
+    ax.legend()
+    paths = [save_figure(fig, out / "temperature.png", curves=len(studies))]
+    with_heads = [s for s in studies if s.get("heads")]
+    if with_heads:
+        fig, ax = new_figure(figsize=(8, 4.5))
+        labels = ["all 1"] + ["(" + ", ".join(f"{t:g}" for t in r["temperature"]) + ")"
+                              for r in with_heads[0]["heads"]] + ["all 0.25"]
+        width = 0.8 / len(with_heads)
+        for i, s in enumerate(with_heads):
+            by_t = {r["temperature"]: r for r in s["temperatures"]}
+            rs = [by_t.get(1.0)] + list(s["heads"]) + [by_t.get(0.25)]
+            xs = [j + (i - (len(with_heads) - 1) / 2) * width for j in range(len(rs))]
+            ax.bar(xs, [r["win_rate"] if r else np.nan for r in rs], width,
+                   yerr=[_se(r) if r else 0.0 for r in rs], capsize=2, label=f"five/{s['run']}")
+        ax.axhline(0.8, color="gray", linestyle=":", label="target 0.8")
+        ax.set_xticks(range(len(labels)), labels, rotation=20)
+        ax.set_xlabel("temperature of the (kind, direction, target) heads")
+        ax.set_ylabel("win rate vs the scripted bot")
+        ax.set_ylim(0, 1.05)
+        ax.set_title("five: which head's sampling noise costs the games")
+        ax.legend(fontsize=8)
+        paths.append(save_figure(fig, out / "temperature_heads.png", curves=len(with_heads)))
+    return paths
+
+
+@paper_figure("five", "temperature", title="Win rate against the sampling temperature (kept policies)")
+def temperature(runs: list[Run], out: Path) -> list[Path]:
+    studies = [json.loads((r.path / "temperature.json").read_text()) for r in runs
+               if r.system == "five" and (r.path / "temperature.json").is_file()]
+    return temperature_figure(studies, out)
+
+
 @headline("five")
 def rows(runs: list[Run]) -> list[HeadlineRow]:
     out = []

@@ -25,7 +25,7 @@ import torch
 
 from ilya.five.bots import RandomBot, ScriptedBot
 from ilya.five.config import GameConfig
-from ilya.five.envs import ATTACK, N_HEROES, NOOP, NUKE, STUN, TEAM, K, LaneGame
+from ilya.five.envs import ATTACK, HEAD_SIZES, N_HEROES, NOOP, NUKE, STUN, TEAM, K, LaneGame
 from ilya.five.policy import FivePolicy, PolicyShape, concat_masks, sample_actions
 from ilya.five.rewards import final_rewards, shaped_rewards
 
@@ -72,13 +72,32 @@ def from_numpy(weights: Weights) -> FivePolicy:
     return model
 
 
+HeadTemperatures = tuple[float, float, float]  # kind, direction, target
+
+
+def logit_divisor(temperature: float | HeadTemperatures) -> float | torch.Tensor:
+    """What the concatenated logits are divided by: one temperature, or one per head (kind, direction,
+    target), each repeated over its head's logits."""
+    if isinstance(temperature, (int, float)):
+        return float(temperature)
+    if len(temperature) != len(HEAD_SIZES) or min(temperature) <= 0:
+        raise ValueError(f"expected {len(HEAD_SIZES)} positive head temperatures, got {temperature}")
+    return torch.cat([torch.full((n,), float(t)) for n, t in zip(HEAD_SIZES, temperature, strict=True)])
+
+
 class PolicyPlayer:
     """One policy playing some heroes of ``n`` games, with its own memory and generator; it decides every
-    ``act_every`` calls (the games of a match start together) and repeats its action in between."""
+    ``act_every`` calls (the games of a match start together) and repeats its action in between.
+
+    ``temperature`` is one sampling temperature or one per head (kind, direction, target).  With ``trace``
+    a list, every decision appends (logits at temperature 1, mask, actions), each (n * 10, ...), so that
+    the policy's distributions can be studied after a match (`benchmarks/five_temperature.py`)."""
 
     def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False, act_every: int = 1,
-                 temperature: float = 1.0) -> None:
+                 temperature: float | HeadTemperatures = 1.0) -> None:
         self.model, self.n, self.greedy, self.temperature = model, n, greedy, temperature
+        self.divisor = logit_divisor(temperature)
+        self.trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.h = model.initial_state(n * N_HEROES)
         self.rng = np.random.default_rng(seed)
         self.act_every, self.calls = max(1, act_every), 0
@@ -108,7 +127,9 @@ class PolicyPlayer:
             heads = split_heads(logits[:, 0], torch.as_tensor(mask))
             a = np.stack([h.argmax(-1).numpy() for h in heads], -1)
         else:
-            a, _ = sample_actions(logits[:, 0] / self.temperature, mask, self.rng)
+            a, _ = sample_actions(logits[:, 0] / self.divisor, mask, self.rng)
+        if self.trace is not None:
+            self.trace.append((logits[:, 0].numpy().copy(), mask.copy(), a.copy()))
         a = a.reshape(self.n, N_HEROES, 3)
         return a[..., 0], a[..., 1], a[..., 2]
 
