@@ -220,3 +220,17 @@ def test_fixed_task_seed_env():
     assert info["task_seed"] == 5
     _, info = env.reset(options={"task_seed": 9})
     assert info["task_seed"] == 9
+
+
+def test_reachable_set_equals_breadth_first_search():
+    """The fast reachability check (connected components) marks exactly the cells a BFS reaches from the
+    start without crossing walls, locks or death tiles, so worlds drawn from a seed are unchanged."""
+    from ilya.metarl.envs.krazy import _reachable, _reachable_bfs
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        board = rng.choice(N_TILES, size=(7, 7), p=[.55, .05, .05, .12, .1, .05, .02, .02, .04]).astype(np.int8)
+        start = (int(rng.integers(7)), int(rng.integers(7)))
+        np.testing.assert_array_equal(_reachable(board, start), _reachable_bfs(board, start))
+    board = np.array([[NORMAL, WALL, GOAL], [NORMAL, DEATH, NORMAL], [NORMAL, NORMAL, NORMAL]], np.int8)
+    assert _reachable(board, (0, 0)).sum() == 7 and not _reachable(board, (0, 0))[0, 1]

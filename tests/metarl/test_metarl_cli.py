@@ -42,6 +42,11 @@ def test_train_eval_and_resume(tmp_path, capsys, algo):
     assert main(["metarl", "eval", "t", "--runs-dir", str(tmp_path), "--json", "--test-worlds", "6"]) == 0
     six = json.loads(capsys.readouterr().out)
     assert six["test_worlds"] == 6 and six["random_return"] != out["random_return"]
+    if algo == "erl2":  # --trials: RL²'s trials per test world (the run's --eval-trials 4 by default)
+        assert main(["metarl", "eval", "t", "--runs-dir", str(tmp_path), "--json", "--trials", "12"]) == 0
+        twelve = json.loads(capsys.readouterr().out)
+        assert twelve["test_return"] != out["test_return"] and twelve["random_return"] == out["random_return"]
+        assert main(["metarl", "eval", "t", "--runs-dir", str(tmp_path), "--trials", "0"]) == 2
     # resuming a finished run trains no further
     n_ckpt = len(run.checkpoints())
     assert main(args) == 0

@@ -274,6 +274,8 @@ class EvalConfig:
     """the run to evaluate (a name under runs/metarl/, system/name, or a folder)"""
     test_worlds: int | None = None
     """number of held-out worlds (default: the run's)"""
+    trials: int | None = None
+    """RL²: trials per test world (default: the run's --eval-trials)"""
     seed: int | None = None
     """seed of the evaluation's action sampling (default: the run's own evaluation seed, which gives its
     summary's figures)"""

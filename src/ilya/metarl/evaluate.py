@@ -22,6 +22,10 @@ def eval_command(cfg: EvalConfig) -> dict[str, Any]:
     tcfg = run.config_as(TrainConfig)
     if cfg.test_worlds is not None:
         tcfg = dataclasses.replace(tcfg, test_worlds=cfg.test_worlds)
+    if cfg.trials is not None:
+        if cfg.trials < 1:
+            raise IlyaError(f"--trials {cfg.trials}: expected at least 1")
+        tcfg = dataclasses.replace(tcfg, eval_trials=cfg.trials)
     state = run.load_checkpoint()
     if state is None:
         raise IlyaError(f"run {run.name} has no checkpoint yet", file=run.checkpoints_dir)

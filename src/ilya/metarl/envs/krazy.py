@@ -73,7 +73,21 @@ class KrazyTask:
 
 
 def _reachable(board: np.ndarray, start: tuple[int, int]) -> np.ndarray:
-    """Cells reachable from ``start`` without walls, locks or death (ice and teleporters ignored)."""
+    """Cells reachable from ``start`` without walls, locks or death (ice and teleporters ignored): the
+    4-connected component of the start among the passable cells (`scipy.ndimage.label`; the same set as
+    the breadth-first search `_reachable_bfs`, tested, about 50x faster, which matters when every RL²
+    trial draws a fresh world)."""
+    from scipy import ndimage
+
+    passable = ~np.isin(board, (WALL, LOCK, DEATH))
+    passable[start] = True
+    labels = np.zeros(board.shape, np.int32)
+    ndimage.label(passable, output=labels)  # default structure: 4-connectivity
+    return labels == labels[start]
+
+
+def _reachable_bfs(board: np.ndarray, start: tuple[int, int]) -> np.ndarray:
+    """`_reachable` by breadth-first search (the reference the tests hold it to)."""
     H, W = board.shape
     seen = np.zeros_like(board, dtype=bool)
     seen[start] = True

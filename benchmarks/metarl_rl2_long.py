@@ -1,0 +1,90 @@
+"""RL² and E-RL² on the reference Krazy World at millions of steps: several seeds of one setting, then the table.
+
+Each (algorithm, seed) is one `ilya metarl train` run on the reference Krazy World (`--krazy-preset
+reference`, 10 x 10, local observations, 40-step episodes, both permutations on, trials of 5 episodes
+scored on 4-5), with fresh training worlds (`--train-worlds 100000`: every trial is a new world) and the
+setting named by ``--setting`` (see SETTINGS: the batch of trials per PPO update, minibatches, learning
+rate, GRU width).  Runs are named ``<name>-<algo>-s<seed>`` and trained one at a time, interleaved by seed
+(RL² s0, E-RL² s0, RL² s1, ...), so a stop leaves both algorithms with the same seeds; a run that exists
+resumes.  Per run it prints the held-out return ± Monte Carlo s.e. on the 64 test worlds, the random floor,
+the margin and the process CPU seconds, and appends one JSON line to ``--out``.  The table (95% intervals
+against the floor, E-RL² − RL²) and the figure come from `benchmarks/metarl_compare_table.py --algos rl2
+erl2 --name <name>`.  No iterate is selected: every figure is a run's last evaluation.  Run:
+
+    .venv/bin/python benchmarks/metarl_rl2_long.py --setting t1024 --seeds 0 1 2 --env-steps 3000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from ilya.metarl.config import TrainConfig
+
+FRESH = 100_000  # more training worlds than a run ever draws: every trial is a new world
+SETTINGS: dict[str, dict[str, Any]] = {
+    # 1024 trials (~70k steps) per PPO update, 8 minibatches of 128 trials, 4 epochs, lr 1e-3, GRU 64
+    "t1024": {"trials": 1024, "minibatches": 8, "lr": 1e-3},
+}
+
+
+def setting_config(setting: str, algo: str, seed: int, env_steps: int, runs_dir: Path, name: str,
+                   eval_every: int, test_worlds: int, eval_trials: int) -> TrainConfig:
+    return TrainConfig(algo=algo, seed=seed, env_steps=env_steps, krazy_preset="reference",  # type: ignore[arg-type]
+                       train_worlds=FRESH, test_worlds=test_worlds, eval_trials=eval_trials, eval_every=eval_every,
+                       quiet=True, runs_dir=runs_dir, run=f"{name}-{algo}-s{seed}", **SETTINGS[setting])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--setting", default="t1024", choices=sorted(SETTINGS))
+    ap.add_argument("--algos", nargs="+", default=["rl2", "erl2"], choices=["rl2", "erl2"])
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--env-steps", type=int, default=3_000_000)
+    ap.add_argument("--eval-every", type=int, default=5, help="iterations between evaluations")
+    ap.add_argument("--test-worlds", type=int, default=512,
+                    help="held-out worlds of the curve and the summary (the first 64 are the standard test set)")
+    ap.add_argument("--eval-trials", type=int, default=8, help="trials per held-out world at each evaluation")
+    ap.add_argument("--name", default=None, help="runs are <name>-<algo>-s<seed> (default: rl2long-<setting>-<steps>)")
+    ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
+    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/metarl_rl2_long.jsonl"))
+    args = ap.parse_args()
+    import torch
+
+    from ilya.metarl.config import EvalConfig
+    from ilya.metarl.evaluate import eval_command
+    from ilya.metarl.train import train
+
+    torch.set_num_threads(1)  # one core per job on the shared machine
+    name = args.name or f"rl2long-{args.setting}-{args.env_steps}"
+    for seed in args.seeds:
+        for algo in args.algos:
+            cfg = setting_config(args.setting, algo, seed, args.env_steps, args.runs_dir, name, args.eval_every,
+                                 args.test_worlds, args.eval_trials)
+            t0, c0 = time.time(), time.process_time()
+            s = train(cfg)
+            cpu_train = time.process_time() - c0
+            # the last checkpoint on the standard 64 test worlds, 48 trials each (the earlier tables' protocol)
+            std = eval_command(EvalConfig(run=s["run"], test_worlds=64, trials=48, runs_dir=args.runs_dir, json=True))
+            row = {"name": name, "setting": args.setting, "algo": algo, "seed": seed, "test": s["test_return"],
+                   "se": s["test_return_se"], "random": s["random_return"], "random_se": s["random_return_se"],
+                   "margin": s["test_return"] - s["random_return"], "env_steps": s["env_steps"],
+                   "before": s["test_before"], "episodes": s["test_episode_returns"], "test_worlds": s["test_worlds"],
+                   "test64": std["test_return"], "test64_se": std["test_return_se"], "random64": std["random_return"],
+                   "random64_se": std["random_return_se"], "cpu_s_train": round(cpu_train, 1),
+                   "cpu_s": round(time.process_time() - c0, 1), "wall_s": round(time.time() - t0, 1)}
+            print(f"{algo:5} s{seed}  held-out ({row['test_worlds']} worlds) {row['test']:+.3f} ± {row['se']:.3f}  "
+                  f"random {row['random']:+.3f} ± {row['random_se']:.3f}  margin {row['margin']:+.3f}  "
+                  f"(64 standard worlds: {row['test64']:+.3f} ± {row['test64_se']:.3f}, random {row['random64']:+.3f})"
+                  f"  episodes "
+                  + " ".join(f"{e:+.2f}" for e in row["episodes"])
+                  + f"  {row['env_steps']} steps  {row['cpu_s']} CPU-s ({row['wall_s']} s wall)", flush=True)
+            with args.out.open("a") as f:
+                f.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()
