@@ -6,6 +6,10 @@ Gymnasium SyncVectorEnv of 64 copies; DoorKey-8x8 is the closest MiniGrid task t
 key, a locked door, a goal).  Run:
 
     .venv/bin/python benchmarks/metarl_env_throughput.py [--seconds 2] [--json]
+    .venv/bin/python benchmarks/metarl_env_throughput.py --worlds   # only: reference worlds drawn per CPU-second
+
+``--worlds`` times `make_task` on the reference preset (what every fresh RL² trial pays) with the
+reachability check as it is (connected components) and with the breadth-first search it replaced.
 """
 
 from __future__ import annotations
@@ -94,11 +98,36 @@ def minigrid_vec(env_id: str, n: int, seconds: float) -> float:
     return _rate(step, seconds)
 
 
+def world_draws(n: int = 1000) -> dict[str, float]:
+    """Reference Krazy Worlds drawn per CPU-second: the fast reachability check against the old BFS."""
+    from unittest import mock
+
+    from ilya.metarl.config import KRAZY_REFERENCE
+    from ilya.metarl.envs import krazy
+
+    out, sums = {}, {}
+    for name, fn in (("connected components", krazy._reachable), ("breadth-first search", krazy._reachable_bfs)):
+        with mock.patch.object(krazy, "_reachable", fn):
+            c0 = time.process_time()
+            boards = [krazy.make_task(s, KRAZY_REFERENCE).board for s in range(n)]
+            out[name] = n / (time.process_time() - c0)
+        sums[name] = sum(int(b.sum()) for b in boards)
+    assert len(set(sums.values())) == 1  # the same worlds either way
+    return out
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--seconds", type=float, default=2.0, help="timing window per measurement")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
+    ap.add_argument("--worlds", action="store_true", help="only time drawing reference worlds")
     args = ap.parse_args()
+    if args.worlds:
+        w = world_draws()
+        for k, v in w.items():
+            print(f"reference worlds drawn, reachability by {k:<22} {v:>10,.0f} worlds / CPU-s")
+        print(f"ratio {w['connected components'] / w['breadth-first search']:.1f}x")
+        return
     s = args.seconds
     rows = {
         "krazy 10x10 vec B=1024 (local obs)": ours_vec("krazy", 1024, s),

@@ -75,8 +75,8 @@ class KrazyTask:
 def _reachable(board: np.ndarray, start: tuple[int, int]) -> np.ndarray:
     """Cells reachable from ``start`` without walls, locks or death (ice and teleporters ignored): the
     4-connected component of the start among the passable cells (`scipy.ndimage.label`; the same set as
-    the breadth-first search `_reachable_bfs`, tested, about 50x faster, which matters when every RL²
-    trial draws a fresh world)."""
+    the breadth-first search `_reachable_bfs`, tested; about 10x faster on a 10 x 10 board, which cuts
+    the cost of drawing a world 2-3x, paid by every fresh RL² trial)."""
     from scipy import ndimage
 
     passable = ~np.isin(board, (WALL, LOCK, DEATH))
