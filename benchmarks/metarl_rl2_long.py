@@ -12,6 +12,12 @@ against the floor, E-RL² − RL²) and the figure come from `benchmarks/metarl_
 erl2 --name <name>`.  No iterate is selected: every figure is a run's last evaluation.  Run:
 
     .venv/bin/python benchmarks/metarl_rl2_long.py --setting t1024 --seeds 0 1 2 --env-steps 3000000
+
+The curve and the summary use 512 held-out worlds (seeds 500000-500511, 8 trials each; the first 64 are the
+standard test set, which every run is also scored on at the end, 48 trials each).  Why 512: every seed is
+scored on the same test worlds, so which 64 worlds were drawn is an error common to all seeds that no
+number of seeds averages out.  ``--blocks RUN`` measures it: the run's last checkpoint on 512 worlds, the
+policy's margin over the random policy in each of the 8 disjoint blocks of 64 worlds.
 """
 
 from __future__ import annotations
@@ -38,6 +44,38 @@ def setting_config(setting: str, algo: str, seed: int, env_steps: int, runs_dir:
                        quiet=True, runs_dir=runs_dir, run=f"{name}-{algo}-s{seed}", **SETTINGS[setting])
 
 
+def blocks(ref: str, runs_dir: Path, worlds: int = 512, block: int = 64, trials: int = 16) -> None:
+    """The margin over random (policy - random policy, mean over a block's worlds) in each block of
+    ``block`` consecutive test worlds, from the run's last checkpoint on ``worlds`` test worlds."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+
+    from ilya.core.runs import Run
+    from ilya.core.stats import summarize
+    from ilya.metarl.train import eval_seed, make_learner, random_floor, world_seeds
+
+    torch.set_num_threads(1)
+    run = Run.load(ref, runs_dir, system="metarl")
+    cfg = dataclasses.replace(run.config_as(TrainConfig), test_worlds=worlds, eval_trials=trials)
+    state = run.load_checkpoint()
+    assert state is not None, f"{ref} has no checkpoint"
+    learner = make_learner(cfg)
+    learner.load_state_dict(state["learner"])
+    _, seeds = world_seeds(cfg)
+    score = learner.evaluate(seeds, seed=eval_seed(cfg))["score"].mean(1)  # (worlds,)
+    floor = random_floor(cfg, seeds).mean(1)
+    diff = (score - floor).reshape(-1, block).mean(1)
+    print(f"{run.name} at {int(state['env_steps'])} steps, {worlds} test worlds x {trials} trials: "
+          f"{score.mean():+.3f} against random {floor.mean():+.3f} (margin {score.mean() - floor.mean():+.3f})")
+    for i, d in enumerate(diff):
+        print(f"  worlds {500_000 + i * block}-{500_000 + (i + 1) * block - 1}: margin {d:+.3f}  "
+              f"(policy {score[i * block:(i + 1) * block].mean():+.3f}, random {floor[i * block:(i + 1) * block].mean():+.3f})")
+    st = summarize(list(diff))
+    print(f"margin per block of {block}: mean {st.mean:+.3f}, s.d. {st.se * np.sqrt(st.n):.3f} between blocks")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--setting", default="t1024", choices=sorted(SETTINGS))
@@ -51,7 +89,11 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="runs are <name>-<algo>-s<seed> (default: rl2long-<setting>-<steps>)")
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/metarl_rl2_long.jsonl"))
+    ap.add_argument("--blocks", default=None, help="only: a run's margin over random per block of 64 test worlds")
     args = ap.parse_args()
+    if args.blocks:
+        blocks(args.blocks, args.runs_dir)
+        return
     import torch
 
     from ilya.metarl.config import EvalConfig
