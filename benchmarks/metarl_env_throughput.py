@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ilya.metarl.config import EnvName
+
 
 def _rate(step: Callable[[], int], seconds: float) -> float:
     """Steps per second of ``step`` (which returns how many env steps it took), after a warm-up."""
@@ -32,7 +34,7 @@ def _rate(step: Callable[[], int], seconds: float) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def ours_vec(env_name: str, B: int, seconds: float, **cfg) -> float:
+def ours_vec(env_name: EnvName, B: int, seconds: float, **cfg) -> float:
     from ilya.metarl.envs import ENVS, make_vec
 
     env = make_vec(env_name, range(B), ENVS[env_name][0](**cfg))
