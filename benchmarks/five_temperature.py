@@ -7,8 +7,9 @@ temperature per head (which head's noise costs the games).
 
 The games are the benchmark's held-out ones (seed 1; `five_selfplay_30min.py` evaluates the same 64 at
 temperatures 0.25 and 1, so those two points reproduce its numbers).  Writes runs/five/<run>/temperature.json
-per run, benchmarks/results/five_temperature.json and docs/img/five_temperature*.png; prints ours, the
-target (0.80) and the ratio, and the CPU seconds per 64-game match.
+per run, benchmarks/results/five_temperature.json (the other runs' studies of an earlier call are kept) and
+docs/img/five_temperature*.png (of all of them); prints ours, the target (0.80) and the ratio, and the CPU
+seconds per 64-game match.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Args:
     """where all runs' results go"""
     figures: Path = ROOT / "docs" / "img"
     """folder of the figures (five_temperature.png, five_temperature_heads.png)"""
+    tag: str = ""
+    """suffix of the result and figure names (e.g. "fresh" for another set of games: --seed 3 --games 128)"""
 
 
 def main(a: Args) -> None:
@@ -63,13 +66,14 @@ def main(a: Args) -> None:
         cold = tuple(tuple(0.25 if i == j else 1.0 for i in range(3)) for j in range(3))
         variants = hot + cold  # type: ignore[assignment]
     studies = []
+    sfx = f"_{a.tag}" if a.tag else ""
     for name in a.runs:
         load0, c0 = os.getloadavg(), time.process_time()
         s = temperature_study(name, a.runs_dir, tuple(a.temperatures), variants, a.games, a.seed)
         s["load_before_after"] = [load0, os.getloadavg()]
         s["cpu_s"] = time.process_time() - c0
         s["date"] = "2026-12-03"
-        Path(Run.load(name, a.runs_dir, system="five").path, "temperature.json").write_text(json.dumps(s, indent=1) + "\n")
+        Path(Run.load(name, a.runs_dir, system="five").path, f"temperature{sfx}.json").write_text(json.dumps(s, indent=1) + "\n")
         studies.append(s)
         print(f"five/{name} (kept policy, {a.games} games vs the scripted bot, seed {a.seed}; "
               f"{s['cpu_s'] / 60:.1f} CPU-min, load {load0[0]:.1f}):")
@@ -84,12 +88,18 @@ def main(a: Args) -> None:
         for r in s["heads"]:
             print(f"  heads (kind, direction, target) {r['temperature']}: win rate {r['win_rate']:.3f} "
                   f"(W{r['wins']} D{r['draws']} L{r['losses']}); deaths {r['deaths_per_game']:.1f} per game")
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(studies, indent=1) + "\n")
+    out = a.out.with_name(a.out.stem + sfx + a.out.suffix)
+    if out.is_file():  # keep the other runs' studies of an earlier call (same games and temperatures)
+        earlier = [e for e in json.loads(out.read_text()) if e["run"] not in a.runs
+                   and (e["games"], e["seed"]) == (a.games, a.seed)]
+        studies = sorted(earlier + studies, key=lambda e: e["run"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(studies, indent=1) + "\n")
     tmp = a.figures / "_five_temperature"
     for p in temperature_figure(studies, tmp):
-        p.replace(a.figures / f"five_{p.name}")
-        print(f"figure: {a.figures / f'five_{p.name}'}")
+        dest = a.figures / f"five_{p.stem}{sfx}.png"
+        p.replace(dest)
+        print(f"figure: {dest}")
     tmp.rmdir()
 
 

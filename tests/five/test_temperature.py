@@ -4,6 +4,7 @@ head entropies by hand, and the deaths and kills a match reports."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,3 +111,19 @@ def test_a_match_counts_deaths_and_kills_of_player_a() -> None:
     assert len(r.deaths) == len(r.kills) == 2
     assert r.kills == [3, 2] and r.deaths == [0, 0]  # measured: the bot kills random heroes, none of its die
     assert back.kills == [0, 0] and back.deaths == [2, 2]
+
+
+def test_the_temperature_figures_draw_one_curve_per_run(tmp_path: Path) -> None:
+    from ilya.core.plotting import png_text
+    from ilya.five.plots import temperature_figure
+
+    def r(t: object, w: float) -> dict[str, object]:
+        return {"temperature": t, "win_rate": w, "games": 64}
+
+    studies = [{"run": f"s{i}", "policy": "best", "opponent": "scripted", "games": 64,
+                "temperatures": [r(0.25, 0.9 - i / 10), r(1.0, 0.7 - i / 10)],
+                "heads": [r([1.0, 0.25, 0.25], 0.8)]} for i in range(2)]
+    paths = temperature_figure(studies, tmp_path)
+    assert [p.name for p in paths] == ["temperature.png", "temperature_heads.png"]
+    assert [png_text(p)["ilya:curves"] for p in paths] == ["2", "2"]
+    assert temperature_figure([], tmp_path) == []

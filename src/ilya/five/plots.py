@@ -155,7 +155,8 @@ def temperature_figure(studies: list[dict], out: Path) -> list[Path]:
     for s in studies:
         rs = sorted(s["temperatures"], key=lambda r: r["temperature"])
         ax.errorbar([r["temperature"] for r in rs], [r["win_rate"] for r in rs], yerr=[_se(r) for r in rs],
-                    marker="o", capsize=3, label=f"five/{s['run']} ({s['policy']} policy)")
+                    marker="o", capsize=3,
+                    label=f"five/{s['run']} ({'kept' if s['policy'] == 'best' else s['policy']} policy)")
     ax.axhline(0.8, color="gray", linestyle=":", label="target 0.8")
     ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("sampling temperature (1: as trained)")
