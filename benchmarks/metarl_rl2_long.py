@@ -17,7 +17,10 @@ The curve and the summary use 512 held-out worlds (seeds 500000-500511, 8 trials
 standard test set, which every run is also scored on at the end, 48 trials each).  Why 512: every seed is
 scored on the same test worlds, so which 64 worlds were drawn is an error common to all seeds that no
 number of seeds averages out.  ``--blocks RUN`` measures it: the run's last checkpoint on 512 worlds, the
-policy's margin over the random policy in each of the 8 disjoint blocks of 64 worlds.
+policy's margin over the random policy in each of the 8 disjoint blocks of 64 worlds.  ``--replay`` prints
+what a simple in-trial strategy scores: explore with 3 uniformly random episodes, then replay the action
+sequence of the best of them in episodes 4-5 (Krazy World is deterministic given the actions, so a replay
+earns exactly that episode's return: the score is E[max of 3 random episode returns]).
 """
 
 from __future__ import annotations
@@ -76,6 +79,19 @@ def blocks(ref: str, runs_dir: Path, worlds: int = 512, block: int = 64, trials:
     print(f"margin per block of {block}: mean {st.mean:+.3f}, s.d. {st.se * np.sqrt(st.n):.3f} between blocks")
 
 
+def replay_reference(trials: int = 64) -> None:
+    """Random policy vs 'replay the best of 3 random exploratory episodes' on the 64 and 512 test worlds."""
+    from ilya.metarl.sampling import rollout_random
+    from ilya.metarl.train import env_spec, world_seeds
+
+    for worlds in (64, 512):
+        cfg = TrainConfig(krazy_preset="reference", test_worlds=worlds)
+        _, seeds = world_seeds(cfg)
+        r = rollout_random(env_spec(cfg), seeds, 3 * trials, seed=5).reshape(worlds, trials, 3)
+        print(f"{worlds} test worlds x {trials} trials: random {r.mean():+.3f}, an episode scores > 0 in "
+              f"{(r > 0).mean():.1%}, replaying the best of 3 random episodes {r.max(-1).mean():+.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--setting", default="t1024", choices=sorted(SETTINGS))
@@ -90,9 +106,13 @@ def main() -> None:
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/metarl_rl2_long.jsonl"))
     ap.add_argument("--blocks", default=None, help="only: a run's margin over random per block of 64 test worlds")
+    ap.add_argument("--replay", action="store_true", help="only: the explore-randomly-then-replay-the-best reference")
     args = ap.parse_args()
     if args.blocks:
         blocks(args.blocks, args.runs_dir)
+        return
+    if args.replay:
+        replay_reference()
         return
     import torch
 
