@@ -92,6 +92,41 @@ def replay_reference(trials: int = 64) -> None:
               f"{(r > 0).mean():.1%}, replaying the best of 3 random episodes {r.max(-1).mean():+.3f}")
 
 
+def table(out: Path, name: str, seeds: list[int]) -> None:
+    """Per algorithm, over the finished seeds in ``out``: the final held-out return on the 512 worlds and on
+    the standard 64 (mean ± s.e. over seeds, 95% t-interval, above the floor's 95% interval or not),
+    episodes 1-3 against 4-5, CPU seconds; then E-RL² - RL²."""
+    import math
+
+    from ilya.core.stats import summarize
+    from ilya.metarl.compare import versus_floor
+
+    rows = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["name"] == name and r["seed"] in seeds]
+    last = {(r["algo"], r["seed"]): r for r in rows}  # a rerun of a finished run repeats its line
+    stats = {}
+    for algo in ("rl2", "erl2"):
+        rs = [last[(algo, s)] for s in seeds if (algo, s) in last]
+        if not rs:
+            continue
+        for key, floor, floor_se, label in (("test", "random", "random_se", f"{rs[0]['test_worlds']} worlds"),
+                                            ("test64", "random64", "random64_se", "64 standard worlds")):
+            xs = [r[key] for r in rs]
+            st, vs = summarize(xs), versus_floor(xs, rs[0][floor], rs[0][floor_se])
+            stats[(algo, key)] = st
+            print(f"{algo:5} n={st.n} {label:<19} {st.mean:+.3f} ± {st.se:.3f}  95% CI [{vs['ci95'][0]:+.3f}, "
+                  f"{vs['ci95'][1]:+.3f}] {'above' if vs['above'] else 'NOT above'} random {rs[0][floor]:+.3f} ± "
+                  f"{rs[0][floor_se]:.3f}  per seed " + " ".join(f"{x:+.3f}" for x in xs))
+        before = summarize([r["before"] for r in rs])
+        cpu = [r["cpu_s"] for r in rs]
+        print(f"{algo:5} episodes 1-3 {before.mean:+.3f} ± {before.se:.3f} (episodes 4-5 above); "
+              f"CPU-s per run {min(cpu):.0f}-{max(cpu):.0f}, {sum(cpu) / 60:.1f} CPU-min in all")
+    for key in ("test", "test64"):
+        if ("rl2", key) in stats and ("erl2", key) in stats:
+            a, b = stats[("erl2", key)], stats[("rl2", key)]
+            print(f"E-RL² - RL² ({key}): {a.mean - b.mean:+.3f} ± {math.hypot(a.se, b.se):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--setting", default="t1024", choices=sorted(SETTINGS))
@@ -107,12 +142,16 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/metarl_rl2_long.jsonl"))
     ap.add_argument("--blocks", default=None, help="only: a run's margin over random per block of 64 test worlds")
     ap.add_argument("--replay", action="store_true", help="only: the explore-randomly-then-replay-the-best reference")
+    ap.add_argument("--table", action="store_true", help="only: the table of the finished runs in --out")
     args = ap.parse_args()
     if args.blocks:
         blocks(args.blocks, args.runs_dir)
         return
     if args.replay:
         replay_reference()
+        return
+    if args.table:
+        table(args.out, args.name or f"rl2long-{args.setting}-{args.env_steps}", args.seeds)
         return
     import torch
 
