@@ -47,9 +47,11 @@ def setting_config(setting: str, algo: str, seed: int, env_steps: int, runs_dir:
                        quiet=True, runs_dir=runs_dir, run=f"{name}-{algo}-s{seed}", **SETTINGS[setting])
 
 
-def blocks(ref: str, runs_dir: Path, worlds: int = 512, block: int = 64, trials: int = 16) -> None:
+def blocks(refs: list[str], runs_dir: Path, worlds: int = 512, block: int = 64, trials: int = 16,
+           adapts: int = 4) -> None:
     """The margin over random (policy - random policy, mean over a block's worlds) in each block of
-    ``block`` consecutive test worlds, from the run's last checkpoint on ``worlds`` test worlds."""
+    ``block`` consecutive test worlds, from each run's last checkpoint on ``worlds`` test worlds (RL²:
+    ``trials`` trials per world; MAML / E-MAML: ``adapts`` adaptations per world, 8 scored episodes each)."""
     import dataclasses
 
     import numpy as np
@@ -60,23 +62,28 @@ def blocks(ref: str, runs_dir: Path, worlds: int = 512, block: int = 64, trials:
     from ilya.metarl.train import eval_seed, make_learner, random_floor, world_seeds
 
     torch.set_num_threads(1)
-    run = Run.load(ref, runs_dir, system="metarl")
-    cfg = dataclasses.replace(run.config_as(TrainConfig), test_worlds=worlds, eval_trials=trials)
-    state = run.load_checkpoint()
-    assert state is not None, f"{ref} has no checkpoint"
-    learner = make_learner(cfg)
-    learner.load_state_dict(state["learner"])
-    _, seeds = world_seeds(cfg)
-    score = learner.evaluate(seeds, seed=eval_seed(cfg))["score"].mean(1)  # (worlds,)
-    floor = random_floor(cfg, seeds).mean(1)
-    diff = (score - floor).reshape(-1, block).mean(1)
-    print(f"{run.name} at {int(state['env_steps'])} steps, {worlds} test worlds x {trials} trials: "
-          f"{score.mean():+.3f} against random {floor.mean():+.3f} (margin {score.mean() - floor.mean():+.3f})")
-    for i, d in enumerate(diff):
-        print(f"  worlds {500_000 + i * block}-{500_000 + (i + 1) * block - 1}: margin {d:+.3f}  "
-              f"(policy {score[i * block:(i + 1) * block].mean():+.3f}, random {floor[i * block:(i + 1) * block].mean():+.3f})")
-    st = summarize(list(diff))
-    print(f"margin per block of {block}: mean {st.mean:+.3f}, s.d. {st.se * np.sqrt(st.n):.3f} between blocks")
+    for ref in refs:
+        run = Run.load(ref, runs_dir, system="metarl")
+        cfg = dataclasses.replace(run.config_as(TrainConfig), test_worlds=worlds, eval_trials=trials,
+                                  eval_adapts=adapts)
+        state = run.load_checkpoint()
+        assert state is not None, f"{ref} has no checkpoint"
+        learner = make_learner(cfg)
+        learner.load_state_dict(state["learner"])
+        _, seeds = world_seeds(cfg)
+        score = learner.evaluate(seeds, seed=eval_seed(cfg))["score"].mean(1)  # (worlds,)
+        floor = random_floor(cfg, seeds).mean(1)
+        diff = (score - floor).reshape(-1, block).mean(1)
+        reps = f"{adapts} adaptations" if cfg.algo in ("maml", "emaml") else f"{trials} trials"
+        print(f"{run.name} at {int(state['env_steps'])} steps, {worlds} test worlds x {reps}: "
+              f"{score.mean():+.3f} against random {floor.mean():+.3f} (margin {score.mean() - floor.mean():+.3f})")
+        for i, d in enumerate(diff):
+            lo, hi = i * block, (i + 1) * block
+            print(f"  worlds {500_000 + lo}-{500_000 + hi - 1}: margin {d:+.3f}  "
+                  f"(policy {score[lo:hi].mean():+.3f}, random {floor[lo:hi].mean():+.3f})")
+        st = summarize(list(diff))
+        print(f"margin per block of {block}: mean {st.mean:+.3f}, s.d. {st.se * np.sqrt(st.n):.3f} between blocks",
+              flush=True)
 
 
 def replay_reference(trials: int = 64) -> None:
@@ -140,7 +147,8 @@ def main() -> None:
     ap.add_argument("--name", default=None, help="runs are <name>-<algo>-s<seed> (default: rl2long-<setting>-<steps>)")
     ap.add_argument("--runs-dir", type=Path, default=Path("runs/bench"))
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/metarl_rl2_long.jsonl"))
-    ap.add_argument("--blocks", default=None, help="only: a run's margin over random per block of 64 test worlds")
+    ap.add_argument("--blocks", nargs="+", default=None,
+                    help="only: each run's margin over random per block of 64 test worlds")
     ap.add_argument("--replay", action="store_true", help="only: the explore-randomly-then-replay-the-best reference")
     ap.add_argument("--table", action="store_true", help="only: the table of the finished runs in --out")
     args = ap.parse_args()
