@@ -18,7 +18,7 @@ import json
 import math
 from pathlib import Path
 
-DEFAULT_MODEL = ("default (4,000 steps; 2026-11-26, not on this machine)", 2116.0 / 3600, 1.712)
+DEFAULT_MODEL = ("default, 4,000 steps\n(2026-11-26, not here)", 2116.0 / 3600, 1.712)
 """docs/prover.md: the default model's recorded training time and valid loss (not evaluated on the clean split)"""
 
 
