@@ -124,6 +124,11 @@ def table(out: Path, name: str, seeds: list[int]) -> None:
             print(f"{algo:5} n={st.n} {label:<19} {st.mean:+.3f} ± {st.se:.3f}  95% CI [{vs['ci95'][0]:+.3f}, "
                   f"{vs['ci95'][1]:+.3f}] {'above' if vs['above'] else 'NOT above'} random {rs[0][floor]:+.3f} ± "
                   f"{rs[0][floor_se]:.3f}  per seed " + " ".join(f"{x:+.3f}" for x in xs))
+        for key, floor, label in (("test", "random", f"{rs[0]['test_worlds']} worlds"),
+                                  ("test64", "random64", "64 standard worlds")):
+            m = summarize([r[key] - r[floor] for r in rs])  # each run against its own floor (its eval seed)
+            print(f"{algo:5} margin over random, {label:<19} {m.mean:+.3f} ± {m.se:.3f}  95% CI [{m.lo:+.3f}, "
+                  f"{m.hi:+.3f}]  per seed " + " ".join(f"{r[key] - r[floor]:+.3f}" for r in rs))
         before = summarize([r["before"] for r in rs])
         cpu = [r["cpu_s"] for r in rs]
         print(f"{algo:5} episodes 1-3 {before.mean:+.3f} ± {before.se:.3f} (episodes 4-5 above); "
