@@ -139,6 +139,26 @@ def table(out: Path, name: str, seeds: list[int]) -> None:
             print(f"E-RL² - RL² ({key}): {a.mean - b.mean:+.3f} ± {math.hypot(a.se, b.se):.3f}")
 
 
+def speed(batches: tuple[int, ...] = (64, 256, 1024)) -> None:
+    """Environment steps per CPU-second of one RL² iteration (fresh trials sampled, then PPO), by batch size."""
+    import numpy as np
+    import torch
+
+    from ilya.metarl.train import make_learner, world_seeds
+
+    torch.set_num_threads(1)
+    for trials in batches:
+        cfg = TrainConfig(algo="rl2", krazy_preset="reference", train_worlds=FRESH, trials=trials, lr=1e-3,
+                          minibatches=8 if trials >= 1024 else 4)
+        learner = make_learner(cfg)
+        train_seeds, _ = world_seeds(cfg)
+        learner.iteration(0, np.random.default_rng(0), train_seeds)  # warm-up
+        c0 = time.process_time()
+        _, n = learner.iteration(1, np.random.default_rng(1), train_seeds)
+        dt = time.process_time() - c0
+        print(f"{trials:5d} trials per update: {n} steps in {dt:.2f} CPU-s, {n / dt:,.0f} steps per CPU-second")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     ap.add_argument("--setting", default="t1024", choices=sorted(SETTINGS))
@@ -156,12 +176,16 @@ def main() -> None:
                     help="only: each run's margin over random per block of 64 test worlds")
     ap.add_argument("--replay", action="store_true", help="only: the explore-randomly-then-replay-the-best reference")
     ap.add_argument("--table", action="store_true", help="only: the table of the finished runs in --out")
+    ap.add_argument("--speed", action="store_true", help="only: steps per CPU-second of one RL² update by batch size")
     args = ap.parse_args()
     if args.blocks:
         blocks(args.blocks, args.runs_dir)
         return
     if args.replay:
         replay_reference()
+        return
+    if args.speed:
+        speed()
         return
     if args.table:
         table(args.out, args.name or f"rl2long-{args.setting}-{args.env_steps}", args.seeds)
