@@ -1099,9 +1099,11 @@ cdef class Core:
                         return 1
             if num:
                 return 1
+        if self.st_start.n != 1:  # wrong even with '?' steps (a '?' is one entry), as metamath-exe holds
+            return 1
         if incomplete:
             return 2
-        if self.st_start.n != 1 or self.st_len.d[0] != t.nexpr:
+        if self.st_len.d[0] != t.nexpr:
             return 1
         if memcmp(self.arena.d + self.st_start.d[0], self.exprs.d + t.expr, t.nexpr * sizeof(int32_t)) != 0:
             return 1

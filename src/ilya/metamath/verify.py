@@ -249,10 +249,10 @@ def _run(db: ParsedDatabase, st: Statement, steps: list[DecodedStep]) -> tuple[l
 def final_check(st: Statement, stack: list[Expr | None], incomplete: bool) -> list[str]:
     """The verdict once every step ran: one entry left, and it is the statement (else `ProofError`);
     returns the warnings (an incomplete proof)."""
+    if len(stack) != 1:  # wrong even with '?' steps (a '?' is one entry), as metamath-exe holds
+        raise _fail(st, f"proof leaves {len(stack)} expressions on the stack, not 1")
     if incomplete:
         return [f"{st.label}: proof is incomplete ('?' steps)"]
-    if len(stack) != 1:
-        raise _fail(st, f"proof leaves {len(stack)} expressions on the stack, not 1")
     top = stack[0]
     if top != st.expr:
         raise _fail(st, f"proof proves '{' '.join(top or ())}', not the statement '{' '.join(st.expr)}'")
