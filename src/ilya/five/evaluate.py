@@ -17,7 +17,7 @@ from ilya.core.stats import rate as rate_stat
 from ilya.five.bots import RandomBot, ScriptedBot
 from ilya.five.config import BenchConfig, EvalConfig, GameConfig, RateConfig, ReplayConfig, TrainConfig
 from ilya.five.envs import ATTACK, KINDS, MOVE, NUKE, STUN, TEAM, LaneGame, check_game, obs_dim
-from ilya.five.matches import make_player, play
+from ilya.five.matches import make_player, play, sides
 from ilya.five.policy import FivePolicy, split_heads
 from ilya.five.render import frame, write_replay
 
@@ -164,8 +164,7 @@ def traced_match(model: FivePolicy, opponent: str, games: int, game: GameConfig,
     player = PolicyPlayer(model, games, seed=seed + 1, act_every=game.act_every, temperature=temperature)
     player.trace = []
     r = play(player, opponent, games, game, seed=seed, temperature=temperature)
-    a_side = (np.arange(games) >= (games + 1) // 2).astype(np.int64)
-    mine = (np.arange(10)[None] // TEAM) == a_side[:, None]  # (games, 10): the policy's heroes
+    _, mine = sides(games)  # (games, 10): the policy's heroes
     lengths = np.asarray(r.lengths)
     rows: dict[str, list[np.ndarray]] = {"logits": [], "mask": [], "actions": []}
     for i, (lg, mk, ac) in enumerate(player.trace):

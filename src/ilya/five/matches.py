@@ -63,6 +63,13 @@ def _act(player: object, game: LaneGame, obs: np.ndarray) -> tuple[np.ndarray, n
     return player.act(game)  # type: ignore[attr-defined]
 
 
+def sides(games: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where player A sits in each game of a `play` match: (games,) its side (0: radiant, in the first
+    half; 1: dire) and (games, 10) which heroes are A's."""
+    a_side = (np.arange(games) >= (games + 1) // 2).astype(np.int64)
+    return a_side, (np.arange(10)[None] // TEAM) == a_side[:, None]
+
+
 def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc: str | None = None,
          temperature: float | tuple[float, float, float] = 1.0) -> MatchResult:
     """Play ``games`` games (A radiant in half of them, dire in the others), each to its end; policies sample
@@ -73,13 +80,12 @@ def play(a: object, b: object, games: int, cfg: GameConfig, seed: int = 0, desc:
     obs = game.reset()
     pa = make_player(a, n, seed + 1, cfg.act_every, temperature)
     pb = make_player(b, n, seed + 2, cfg.act_every, temperature)
-    a_side = (np.arange(n) >= (n + 1) // 2).astype(np.int64)  # 0: A is radiant
+    a_side, heroes_a = sides(n)
     finished = np.zeros(n, bool)
     winner = np.full(n, -1)
     length = np.zeros(n, np.int64)
     deaths, kills = np.zeros(n, np.int64), np.zeros(n, np.int64)
     bar = progress(total=cfg.max_steps, desc=desc or "match")
-    heroes_a = (np.arange(10)[None] // TEAM) == a_side[:, None]  # (n, 10)
     while not finished.all():
         ka, da, ta = _act(pa, game, obs)
         kb, db, tb = _act(pb, game, obs)

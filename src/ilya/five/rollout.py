@@ -95,7 +95,7 @@ class PolicyPlayer:
 
     def __init__(self, model: FivePolicy, n: int, seed: int = 0, greedy: bool = False, act_every: int = 1,
                  temperature: float | HeadTemperatures = 1.0) -> None:
-        self.model, self.n, self.greedy, self.temperature = model, n, greedy, temperature
+        self.model, self.n, self.greedy = model, n, greedy
         self.divisor = logit_divisor(temperature)
         self.trace: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
         self.h = model.initial_state(n * N_HEROES)
