@@ -69,6 +69,13 @@ def _write(tmp_path, name, text):
     return p
 
 
+def _backends():
+    """The verifiers to hold to the same verdict: the Python reference, and the compiled core if built."""
+    from ilya.metamath.check import fast_available
+
+    return ["python", "fast"] if fast_available() else ["python"]
+
+
 def test_good_file_verifies(tmp_path):
     p = _write(tmp_path, "good", GOOD)
     rep = verify_file(p, backend="python")
@@ -118,12 +125,9 @@ PROOF_EDITS = {
 
 @pytest.mark.parametrize("name", sorted(PROOF_EDITS))
 def test_proof_text_edits_both_backends(tmp_path, name):
-    from ilya.metamath.check import fast_available
-
     proof, parses = PROOF_EDITS[name]
     p = _write(tmp_path, name, GOOD.replace(PROOF, proof))
-    backends = ["python", "fast"] if fast_available() else ["python"]
-    for backend in backends:
+    for backend in _backends():
         if parses:
             assert verify_file(p, backend=backend).ok
         else:
@@ -146,11 +150,9 @@ INCOMPLETE = {
 
 @pytest.mark.parametrize("name", sorted(INCOMPLETE))
 def test_incomplete_proofs_both_backends(tmp_path, name):
-    from ilya.metamath.check import fast_available
-
     proof, incomplete = INCOMPLETE[name]
     p = _write(tmp_path, name, GOOD.replace(PROOF, proof))
-    for backend in ["python", "fast"] if fast_available() else ["python"]:
+    for backend in _backends():
         rep = verify_file(p, backend=backend)
         assert rep.ok == incomplete, (backend, rep.failures)
         if incomplete:
