@@ -3,7 +3,7 @@
 `five_selfplay_30min.py`), the mean over seeds ± its standard error, a t-interval, and the Wilson interval
 of the wins of all games pooled.  No games are played here.
 
-    .venv/bin/python benchmarks/five_seeds.py [--runs bench-30cpu bench-30cpu-s1 bench-30cpu-s2]
+    .venv/bin/python benchmarks/five_seeds.py [--runs bench-30cpu bench-30cpu-s1 bench-30cpu-s2 bench-30cpu-s3]
 
 Prints ours, the target (0.80) and the ratio; writes benchmarks/results/five_seeds.json.
 """
@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @dataclass
 class Args:
-    runs: list[str] = field(default_factory=lambda: ["bench-30cpu", "bench-30cpu-s1", "bench-30cpu-s2"])
+    runs: list[str] = field(
+        default_factory=lambda: ["bench-30cpu", "bench-30cpu-s1", "bench-30cpu-s2", "bench-30cpu-s3"])
     """runs of five_selfplay_30min.py (one per seed)"""
     runs_dir: Path = Path("runs")
     """runs folder"""
